@@ -1,0 +1,68 @@
+"""API authentication (bearer tokens) and the JSON shape of every API error."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from diplohub.accounts.models import ApiToken
+
+
+class ApiError(HttpError):
+    """An error answered as {"detail": message} with the given status."""
+
+
+class TokenAuth(HttpBearer):
+    """Any active token: its user is then request.auth."""
+
+    def authenticate(self, request: HttpRequest, token: str):  # type: ignore[no-untyped-def]
+        found = ApiToken.objects.for_raw(token)
+        if found is None:
+            return None
+        found.touch()
+        request.user = found.user
+        return found.user
+
+
+class StaffTokenAuth(TokenAuth):
+    def authenticate(self, request: HttpRequest, token: str):  # type: ignore[no-untyped-def]
+        user = super().authenticate(request, token)
+        if user is None:
+            return None
+        if not user.is_hub_staff:
+            raise ApiError(403, "This endpoint needs a staff token.")
+        return user
+
+
+token_auth = TokenAuth()
+staff_token_auth = StaffTokenAuth()
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        problems = []
+        for error in exc.errors:
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            problems.append({"field": where, "message": error.get("msg", "invalid")})
+        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return api.create_response(
+            request, {"detail": f"Invalid request — {summary}", "errors": problems}, status=422
+        )
+
+    def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = api.create_response(
+            request,
+            {"detail": "Missing or invalid token: send 'Authorization: Bearer <token>'."},
+            status=401,
+        )
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+    api.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]
+    api.add_exception_handler(AuthenticationError, on_auth_error)  # type: ignore[arg-type]
+    api.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]

@@ -1,0 +1,79 @@
+from django.contrib import admin
+from modeltranslation.admin import TabbedTranslationAdmin, TranslationTabularInline
+from simple_history.admin import SimpleHistoryAdmin
+
+from diplohub.directory.models import Membership, Organization, Person, Post, Topic
+
+
+@admin.register(Topic)
+class TopicAdmin(TabbedTranslationAdmin):
+    list_display = ["name", "slug", "position"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name_en"]}
+
+
+class PostInline(TranslationTabularInline):
+    model = Post
+    extra = 0
+    fields = ["label", "role", "position"]
+    show_change_link = True
+
+
+@admin.register(Organization)
+class OrganizationAdmin(SimpleHistoryAdmin, TabbedTranslationAdmin):
+    list_display = ["name", "kind", "country", "city", "is_public"]
+    list_filter = ["kind", "sector", "is_public", "topics", "consular_class", "country"]
+    search_fields = ["name_en", "name_es", "name_ca", "acronym", "ror_id", "wikidata_id", "website"]
+    autocomplete_fields = ["parent", "topics"]
+    prepopulated_fields = {"slug": ["name_en"]}
+    inlines = [PostInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "acronym",
+                    "slug",
+                    "kind",
+                    "sector",
+                    "description",
+                    "topics",
+                    "is_public",
+                ]
+            },
+        ),
+        ("Place", {"fields": ["country", "city", "address", "latitude", "longitude", "website"]}),
+        ("Consular post", {"fields": ["consular_class", "exequatur_date", "jurisdiction"]}),
+        ("Identifiers and structure", {"fields": ["ror_id", "wikidata_id", "parent"]}),
+    ]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["person", "post"]
+
+
+@admin.register(Person)
+class PersonAdmin(SimpleHistoryAdmin):
+    list_display = ["family_name", "given_name", "honorific_prefix", "email"]
+    search_fields = ["given_name", "family_name", "email"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Post)
+class PostAdmin(SimpleHistoryAdmin, TabbedTranslationAdmin):
+    list_display = ["label", "organization", "role"]
+    list_filter = ["role", "organization__kind"]
+    search_fields = ["label_en", "label_es", "label_ca", "organization__name_en"]
+    autocomplete_fields = ["organization"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["person", "post", "start_date", "end_date"]
+    list_filter = ["post__role"]
+    search_fields = ["person__family_name", "person__given_name", "post__label_en"]
+    autocomplete_fields = ["person", "post"]

@@ -1,0 +1,68 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from diplohub.directory.models import (
+    DIPLOMATIC_KINDS,
+    ECOSYSTEM_KINDS,
+    Kind,
+    Organization,
+    Topic,
+)
+from diplohub.directory.regions import Region
+
+
+class DirectoryFilterForm(forms.Form):
+    """The filters of the diplomatic-community and ecosystem pages (also used by the API)."""
+
+    q = forms.CharField(label=_("Name"), required=False, max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    region = forms.ChoiceField(
+        label=_("Region"), required=False, choices=[("", _("All regions")), *Region.choices]
+    )
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    topic = forms.ModelChoiceField(
+        label=_("Topic"),
+        required=False,
+        queryset=Topic.objects.all(),
+        to_field_name="slug",
+        empty_label=_("All topics"),
+    )
+
+    def __init__(self, *args, side: str, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        kinds = DIPLOMATIC_KINDS if side == "diplomatic" else ECOSYSTEM_KINDS
+        kind_choices = [("", _("All kinds")), *((k.value, Kind(k).label) for k in kinds)]
+        self.fields["kind"].choices = kind_choices  # type: ignore[attr-defined]
+        country_choices = [("", _("All countries")), *countries]
+        self.fields["country"].choices = country_choices  # type: ignore[attr-defined]
+
+    def filter(self, queryset):  # type: ignore[no-untyped-def]
+        if not self.is_valid():
+            return queryset.none()
+        data = self.cleaned_data
+        if data["q"]:
+            queryset = queryset.search(data["q"])
+        if data["kind"]:
+            queryset = queryset.filter(kind=data["kind"])
+        if data["region"]:
+            queryset = queryset.in_region(data["region"])
+        if data["country"]:
+            queryset = queryset.filter(country=data["country"])
+        if data["topic"]:
+            queryset = queryset.filter(topics=data["topic"])
+        return queryset
+
+
+class OrganizationContentForm(forms.ModelForm):
+    """What a host may change on their own institution's page."""
+
+    class Meta:
+        model = Organization
+        fields = [
+            *(f"description_{code}" for code, _name in settings.LANGUAGES),
+            "website",
+            "topics",
+        ]
+        widgets = {"topics": forms.CheckboxSelectMultiple}

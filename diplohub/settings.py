@@ -1,0 +1,261 @@
+"""DiploHub settings: every value comes from the environment (see .env.example).
+
+The embedded default (no variables set) is a SQLite database under var/, an
+in-process task runner and mail printed to the console, so `make run` needs nothing
+else. Production sets DATABASE_URL to PostgreSQL, SECRET_KEY, EMAIL_URL and
+DIPLOHUB_HTTPS=1.
+"""
+
+from pathlib import Path
+
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from diplohub.lib.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_str,
+    env_time_zone,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("DIPLOHUB_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG and not env_bool("DIPLOHUB_INSECURE_DEMO", False):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it (or SECRET_KEY_FILE) in production; "
+            "`make run` sets DIPLOHUB_INSECURE_DEMO=1 for the local demo."
+        )
+    SECRET_KEY = "insecure-demo-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The hub itself: nothing city-specific lives in code.
+HUB_NAME = env_str("DIPLOHUB_HUB_NAME", "Science & Technology Diplomacy Hub")
+HUB_CITY = env_str("DIPLOHUB_CITY", "Barcelona")
+HUB_COUNTRY = env_str("DIPLOHUB_COUNTRY", "ES")
+HUB_CONTACT_EMAIL = env_str("DIPLOHUB_CONTACT_EMAIL", "hub@example.org")
+HUB_CIRCLE_NAME = env_str("DIPLOHUB_CIRCLE_NAME", "SciTech Diplomatic Circle")
+
+INSTALLED_APPS = [
+    "modeltranslation",  # must precede django.contrib.admin
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django_countries",
+    "django_htmx",
+    "template_partials",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+    "import_export",
+    "simple_history",
+    "ninja",
+    "diplohub.accounts",
+    "diplohub.directory",
+    "diplohub.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "diplohub.urls"
+WSGI_APPLICATION = "diplohub.wsgi.application"
+ASGI_APPLICATION = "diplohub.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "diplohub.web.context_processors.hub",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'diplohub.sqlite3'}"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A shared cache (Redis) is needed once several app processes serve the hub, so that
+# rate limits count across them; one process is fine with its local memory.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str("DIPLOHUB_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "sesame.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESAME_MAX_AGE = env_int("DIPLOHUB_SIGN_IN_LINK_MAX_AGE", 15 * 60, minimum=60)
+SESAME_ONE_TIME = True
+OTP_TOTP_ISSUER = HUB_NAME
+SIGN_IN_RATE = env_str("DIPLOHUB_SIGN_IN_RATE", "10/m")
+RATELIMIT_ENABLE = env_bool("DIPLOHUB_RATELIMIT", True)
+
+# Languages: interface and content. The first one is the default.
+LANGUAGE_CODE = env_str("DIPLOHUB_DEFAULT_LANGUAGE", "en")
+_LANGUAGE_NAMES = {"en": "English", "es": "Español", "ca": "Català"}
+_languages = env_list("DIPLOHUB_LANGUAGES", "en,es,ca")
+_unknown = sorted(set(_languages) - set(_LANGUAGE_NAMES))
+if _unknown:
+    raise ImproperlyConfigured(
+        f"DIPLOHUB_LANGUAGES has {', '.join(_unknown)}; supported: {', '.join(_LANGUAGE_NAMES)}"
+    )
+if LANGUAGE_CODE not in _languages:
+    raise ImproperlyConfigured(
+        f"DIPLOHUB_DEFAULT_LANGUAGE={LANGUAGE_CODE!r} is not in DIPLOHUB_LANGUAGES"
+    )
+LANGUAGES = [(code, _LANGUAGE_NAMES[code]) for code in _languages]
+MODELTRANSLATION_DEFAULT_LANGUAGE = LANGUAGE_CODE
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
+MODELTRANSLATION_FALLBACK_LANGUAGES = (LANGUAGE_CODE,)
+LOCALE_PATHS = [BASE_DIR / "diplohub" / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env_time_zone("DIPLOHUB_TIME_ZONE", "Europe/Madrid")
+COUNTRIES_FIRST = [HUB_COUNTRY]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the apps' static folders, so no collectstatic step is needed;
+# whitenoise indexes them once at start-up.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Mail: EMAIL_URL=smtp://user:pass@host:port (smtp+tls:// for STARTTLS, smtps:// for
+# TLS), or console:// (the default) to print messages.
+EMAIL_URL = env_str("EMAIL_URL", "console://")
+_email_scheme = EMAIL_URL.partition("://")[0]
+if _email_scheme == "console":
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+elif _email_scheme in {"smtp", "smtp+tls", "smtps"}:
+    from urllib.parse import unquote, urlsplit
+
+    _parts = urlsplit(EMAIL_URL)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _parts.hostname or "localhost"
+    try:
+        EMAIL_PORT = _parts.port or (465 if _email_scheme == "smtps" else 25)
+    except ValueError:
+        raise ImproperlyConfigured(f"EMAIL_URL has a bad port: {EMAIL_URL!r}") from None
+    EMAIL_HOST_USER = unquote(_parts.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_parts.password or "")
+    EMAIL_USE_TLS = _email_scheme == "smtp+tls"
+    EMAIL_USE_SSL = _email_scheme == "smtps"
+    EMAIL_TIMEOUT = 30
+else:
+    raise ImproperlyConfigured(
+        f"EMAIL_URL={EMAIL_URL!r}: use console://, smtp://host:port, smtp+tls://… or smtps://…"
+    )
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{HUB_NAME} <{HUB_CONTACT_EMAIL}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Security. HTTPS-only cookies and HSTS when the hub is served over HTTPS.
+HTTPS = env_bool("DIPLOHUB_HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env_bool("DIPLOHUB_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("DIPLOHUB_HSTS_SECONDS", 31536000, minimum=0) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+if env_bool("DIPLOHUB_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DIPLOHUB_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+API_PAGE_SIZE = env_int("DIPLOHUB_API_PAGE_SIZE", 50, minimum=1)
