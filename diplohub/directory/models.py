@@ -14,8 +14,9 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db import connections, models
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.functions import Collate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -158,11 +159,18 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
             default=Value(0),
             output_field=IntegerField(),
         )
+        # Names compare code point by code point, as in Python, whatever the
+        # database's own collation would do with spaces and punctuation.
+        by_name = (
+            Collate("sort_name", "C")
+            if connections[self.db].vendor == "postgresql"
+            else F("sort_name")
+        )
         return self.annotate(_honorary=honorary, _class_rank=class_rank).order_by(
             "_honorary",
             "_class_rank",
-            models.F("exequatur_date").asc(nulls_last=True),
-            "sort_name",
+            F("exequatur_date").asc(nulls_last=True),
+            by_name,
             "pk",
         )
 
