@@ -13,11 +13,27 @@ from dataclasses import dataclass
 
 import pytest
 
+from diplohub.lib.testing import smtp_server  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():  # type: ignore[no-untyped-def]
+    """Each test starts with an empty cache (pages, rate-limit counters)."""
+    from django.core.cache import cache
+
+    from diplohub.lib import pagecache
+
+    cache.clear()
+    pagecache.invalidate()
+    yield
+    cache.clear()
+    pagecache.invalidate()
 
 
 @dataclass

@@ -122,6 +122,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
+# Anonymous visitors' pages are cached this long at most (see diplohub/lib/pagecache.py);
+# a change to the directory reaches every app process within the version check
+# interval (seconds). 0 turns the cache off.
+PAGE_CACHE_SECONDS = env_int("DIPLOHUB_PAGE_CACHE_SECONDS", 300, minimum=0)
+PAGE_CACHE_VERSION_CHECK = env_int("DIPLOHUB_PAGE_CACHE_VERSION_CHECK", 1, minimum=0)
+
 TASKS = {
     "default": {
         "BACKEND": env_str("DIPLOHUB_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -132,9 +138,11 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:sign-in"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
+# Passwords (staff: then a TOTP code if they turned it on); e-mailed links (django-sesame)
+# for members and hosts only. Both load the user's groups once per request.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "sesame.backends.ModelBackend",
+    "diplohub.accounts.backends.PasswordBackend",
+    "diplohub.accounts.backends.LinkBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -228,6 +236,8 @@ SECURE_HSTS_SECONDS = env_int("DIPLOHUB_HSTS_SECONDS", 31536000, minimum=0) if H
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 if env_bool("DIPLOHUB_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Rate limits count per client, not per proxy: the address the proxy forwarded.
+    RATELIMIT_IP_META_KEY = "diplohub.accounts.ratelimit.client_ip"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -11,28 +11,36 @@ from diplohub.directory.models import (
     Topic,
 )
 from diplohub.directory.regions import Region
+from diplohub.lib.widgets import FastSelect
 
 
 class DirectoryFilterForm(forms.Form):
     """The filters of the diplomatic-community and ecosystem pages (also used by the API)."""
 
     q = forms.CharField(label=_("Name"), required=False, max_length=100)
-    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), required=False, widget=FastSelect)
     region = forms.ChoiceField(
-        label=_("Region"), required=False, choices=[("", _("All regions")), *Region.choices]
+        label=_("Region"),
+        required=False,
+        choices=[("", _("All regions")), *Region.choices],
+        widget=FastSelect,
     )
-    country = forms.ChoiceField(label=_("Country"), required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False, widget=FastSelect)
     topic = forms.ModelChoiceField(
         label=_("Topic"),
         required=False,
         queryset=Topic.objects.all(),
         to_field_name="slug",
         empty_label=_("All topics"),
+        widget=FastSelect,
     )
 
-    def __init__(self, *args, side: str, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, side: str | None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        kinds = DIPLOMATIC_KINDS if side == "diplomatic" else ECOSYSTEM_KINDS
+        # The API may list both sides at once (side=None); each page lists one.
+        kinds = {"diplomatic": DIPLOMATIC_KINDS, "ecosystem": ECOSYSTEM_KINDS}.get(
+            side or "", tuple(Kind)
+        )
         kind_choices = [("", _("All kinds")), *((k.value, Kind(k).label) for k in kinds)]
         self.fields["kind"].choices = kind_choices  # type: ignore[attr-defined]
         country_choices = [("", _("All countries")), *countries]

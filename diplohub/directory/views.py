@@ -16,6 +16,7 @@ from diplohub.directory import services
 from diplohub.directory.forms import DirectoryFilterForm, OrganizationContentForm
 from diplohub.directory.models import Membership, Organization, Person, Post
 from diplohub.directory.schema_org import organization_json_ld
+from diplohub.lib.pagecache import cached_for_visitors
 
 PAGE_SIZE = 24
 
@@ -34,16 +35,19 @@ def _directory_page(request: HttpRequest, *, side: str) -> HttpResponse:
 
 
 @require_GET
+@cached_for_visitors
 def diplomatic(request: HttpRequest) -> HttpResponse:
     return _directory_page(request, side="diplomatic")
 
 
 @require_GET
+@cached_for_visitors
 def ecosystem(request: HttpRequest) -> HttpResponse:
     return _directory_page(request, side="ecosystem")
 
 
 @require_GET
+@cached_for_visitors
 def diplomatic_list(request: HttpRequest) -> HttpResponse:
     public = Organization.objects.public()
     consular = (
@@ -65,6 +69,7 @@ def _posts_with_current_holders():  # type: ignore[no-untyped-def]
 
 
 @require_GET
+@cached_for_visitors
 def organization(request: HttpRequest, slug: str) -> HttpResponse:
     queryset = Organization.objects.select_related("parent").prefetch_related(
         "topics",
@@ -137,6 +142,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@cached_for_visitors
 def popolo(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(
         popolo_export.export_directory(), json_dumps_params={"ensure_ascii": False}

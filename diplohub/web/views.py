@@ -4,9 +4,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from diplohub.directory.models import Organization
+from diplohub.lib.pagecache import cached_for_visitors
 
 
 @require_GET
+@cached_for_visitors
 def home(request: HttpRequest) -> HttpResponse:
     public = Organization.objects.public()
     diplomatic = public.diplomatic()
