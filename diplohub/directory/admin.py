@@ -1,12 +1,14 @@
+# Plain TranslationAdmin, not the tabbed one: the tabs load jQuery UI from a CDN, which
+# our CSP (default-src 'self') and the no-CDN rule forbid.
 from django.contrib import admin
-from modeltranslation.admin import TabbedTranslationAdmin, TranslationTabularInline
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 
 from diplohub.directory.models import Membership, Organization, Person, Post, Topic
 
 
 @admin.register(Topic)
-class TopicAdmin(TabbedTranslationAdmin):
+class TopicAdmin(TranslationAdmin):
     list_display = ["name", "slug", "position"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name_en"]}
@@ -20,7 +22,7 @@ class PostInline(TranslationTabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(SimpleHistoryAdmin, TabbedTranslationAdmin):
+class OrganizationAdmin(SimpleHistoryAdmin, TranslationAdmin):
     list_display = ["name", "kind", "country", "city", "is_public"]
     list_filter = ["kind", "sector", "is_public", "topics", "consular_class", "country"]
     search_fields = ["name_en", "name_es", "name_ca", "acronym", "ror_id", "wikidata_id", "website"]
@@ -63,7 +65,7 @@ class PersonAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(SimpleHistoryAdmin, TabbedTranslationAdmin):
+class PostAdmin(SimpleHistoryAdmin, TranslationAdmin):
     list_display = ["label", "organization", "role"]
     list_filter = ["role", "organization__kind"]
     search_fields = ["label_en", "label_es", "label_ca", "organization__name_en"]
