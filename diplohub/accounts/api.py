@@ -40,11 +40,18 @@ token_auth = TokenAuth()
 staff_token_auth = StaffTokenAuth()
 
 
+_PARAM_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         problems = []
         for error in exc.errors:
-            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            # ("query", "kind") names the parameter "kind"; where it was sent is implied.
+            loc = list(error.get("loc", ()))
+            if loc and loc[0] in _PARAM_SOURCES:
+                loc = loc[1:]
+            where = ".".join(str(part) for part in loc)
             problems.append({"field": where, "message": error.get("msg", "invalid")})
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
         return api.create_response(
