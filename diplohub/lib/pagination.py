@@ -55,10 +55,10 @@ class Pages(PaginationBase):
         pages = max(1, math.ceil(count / size))
         page = pagination.page
         if page > pages:
+            items = "1 item" if count == 1 else f"{count} items"
             raise HttpError(
                 404,
-                f"Page {page} does not exist: there {'is' if pages == 1 else 'are'} "
-                f"{pages} page{'' if pages == 1 else 's'} of {size} ({count} items).",
+                f"Page {page} does not exist: the last page is {pages} ({items}, {size} per page).",
             )
         offset = (page - 1) * size
         return {

@@ -230,7 +230,9 @@ def test_pages_link_to_each_other_and_keep_the_filters(client, world):
 def test_a_page_past_the_end_is_a_404_but_an_empty_result_is_not(client, world):
     response = client.get("/api/v1/organizations?page=9&page_size=2")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Page 9 does not exist: there are 3 pages of 2 (5 items)."}
+    assert response.json() == {
+        "detail": "Page 9 does not exist: the last page is 3 (5 items, 2 per page)."
+    }
     empty = client.get("/api/v1/organizations?q=nothing-like-this")
     assert empty.status_code == 200
     assert empty.json()["items"] == []
