@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := diplohub.settings
+# The Barcelona demo configuration; variables set in the environment win.
+export DIPLOHUB_ENV_FILE ?= $(CURDIR)/demo.env
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -33,19 +35,19 @@ messages: $(STAMP)
 	@cd diplohub && ../$(BIN)/diplohub compilemessages -v0
 
 run: messages
-	@DIPLOHUB_INSECURE_DEMO=1 $(BIN)/diplohub migrate --no-input -v0
-	@DIPLOHUB_INSECURE_DEMO=1 $(BIN)/diplohub demo --if-empty
-	@DIPLOHUB_INSECURE_DEMO=1 $(BIN)/diplohub demo_login
+	@$(BIN)/diplohub migrate --no-input -v0
+	@$(BIN)/diplohub demo --if-empty
+	@$(BIN)/diplohub demo_login
 	@echo "Serving the demo hub on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	@DIPLOHUB_INSECURE_DEMO=1 DIPLOHUB_TASK_BACKEND=django_tasks.backends.immediate.ImmediateBackend \
+	@DIPLOHUB_TASK_BACKEND=django_tasks.backends.immediate.ImmediateBackend \
 		$(BIN)/diplohub runserver --noreload $(HOST):$(PORT)
 
 demo: messages
-	@DIPLOHUB_INSECURE_DEMO=1 $(BIN)/diplohub migrate --no-input -v0
-	DIPLOHUB_INSECURE_DEMO=1 $(BIN)/diplohub demo --reset
+	@$(BIN)/diplohub migrate --no-input -v0
+	$(BIN)/diplohub demo --reset
 
 worker: $(STAMP)
-	DIPLOHUB_INSECURE_DEMO=1 $(BIN)/diplohub db_worker
+	$(BIN)/diplohub db_worker
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then $(MAKE) --no-print-directory _apt PKG="chromium fonts-dejavu-core"; fi
@@ -63,8 +65,8 @@ test: messages browser
 lint: $(STAMP)
 	$(BIN)/ruff check diplohub tests bench conftest.py
 	$(BIN)/ruff format --check diplohub tests bench conftest.py
-	DIPLOHUB_INSECURE_DEMO=1 $(BIN)/mypy diplohub
-	DIPLOHUB_INSECURE_DEMO=1 $(BIN)/diplohub makemigrations --check --dry-run -v1
+	$(BIN)/mypy diplohub
+	$(BIN)/diplohub makemigrations --check --dry-run -v1
 
 bench: messages
 	$(BIN)/python bench/run_all.py

@@ -18,9 +18,12 @@ from diplohub.lib.env import (
     env_list,
     env_str,
     env_time_zone,
+    load_env_file,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+if env_str("DIPLOHUB_ENV_FILE"):
+    load_env_file(env_str("DIPLOHUB_ENV_FILE"))
 VAR_DIR = Path(env_str("DIPLOHUB_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
@@ -29,7 +32,7 @@ if not SECRET_KEY:
     if not DEBUG and not env_bool("DIPLOHUB_INSECURE_DEMO", False):
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set it (or SECRET_KEY_FILE) in production; "
-            "`make run` sets DIPLOHUB_INSECURE_DEMO=1 for the local demo."
+            "`make run` uses demo.env, which sets DIPLOHUB_INSECURE_DEMO=1 for the local demo."
         )
     SECRET_KEY = "insecure-demo-key-do-not-use-in-production"  # noqa: S105
 
@@ -39,8 +42,8 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The hub itself: nothing city-specific lives in code.
 HUB_NAME = env_str("DIPLOHUB_HUB_NAME", "Science & Technology Diplomacy Hub")
-HUB_CITY = env_str("DIPLOHUB_CITY", "Barcelona")
-HUB_COUNTRY = env_str("DIPLOHUB_COUNTRY", "ES")
+HUB_CITY = env_str("DIPLOHUB_CITY", "")
+HUB_COUNTRY = env_str("DIPLOHUB_COUNTRY", "")
 HUB_CONTACT_EMAIL = env_str("DIPLOHUB_CONTACT_EMAIL", "hub@example.org")
 HUB_CIRCLE_NAME = env_str("DIPLOHUB_CIRCLE_NAME", "SciTech Diplomatic Circle")
 
@@ -183,8 +186,8 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = (LANGUAGE_CODE,)
 LOCALE_PATHS = [BASE_DIR / "diplohub" / "locale"]
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = env_time_zone("DIPLOHUB_TIME_ZONE", "Europe/Madrid")
-COUNTRIES_FIRST = [HUB_COUNTRY]
+TIME_ZONE = env_time_zone("DIPLOHUB_TIME_ZONE", "UTC")
+COUNTRIES_FIRST = [HUB_COUNTRY] if HUB_COUNTRY else []
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

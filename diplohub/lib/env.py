@@ -91,3 +91,28 @@ def env_database(name: str, default: str) -> dict[str, Any]:
     elif not config.get("NAME"):
         raise ImproperlyConfigured(f"{name}={url!r} names no database")
     return config
+
+
+def load_env_file(path: str) -> None:
+    """Read KEY=VALUE lines into the environment, without overriding what is already set.
+
+    For the demo configuration (demo.env) and for deployments that keep their settings in
+    a file: `DIPLOHUB_ENV_FILE=/etc/diplohub/env`. Blank lines and # comments are skipped;
+    values may be wrapped in single or double quotes.
+    """
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"DIPLOHUB_ENV_FILE: cannot read {path!r}: {exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        if not sep or not key.replace("_", "").isalnum():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected KEY=VALUE, got {line!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        os.environ.setdefault(key, value)

@@ -1,7 +1,17 @@
+import os
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from diplohub.lib.env import env_bool, env_database, env_int, env_list, env_str, env_time_zone
+from diplohub.lib.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_str,
+    env_time_zone,
+    load_env_file,
+)
 
 
 def test_it_reads_booleans(monkeypatch):
@@ -63,3 +73,28 @@ def test_it_parses_postgres_and_sqlite(monkeypatch):
     sqlite = env_database("X_MISSING", "sqlite:////srv/hub/hub.sqlite3")
     assert sqlite["NAME"] == "/srv/hub/hub.sqlite3"
     assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_it_loads_an_env_file_without_overriding_the_environment(monkeypatch, tmp_path):
+    env_file = tmp_path / "hub.env"
+    env_file.write_text(
+        '# the hub\nX_CITY="Boston"\n\nexport X_TZ=America/New_York\nX_SET=from-file\n'
+    )
+    monkeypatch.delenv("X_CITY", raising=False)
+    monkeypatch.delenv("X_TZ", raising=False)
+    monkeypatch.setenv("X_SET", "from-environment")
+    load_env_file(str(env_file))
+    assert os.environ["X_CITY"] == "Boston"
+    assert os.environ["X_TZ"] == "America/New_York"
+    assert os.environ["X_SET"] == "from-environment"
+    for key in ("X_CITY", "X_TZ"):
+        monkeypatch.delenv(key)
+
+
+def test_it_names_the_line_of_a_bad_env_file(tmp_path):
+    env_file = tmp_path / "hub.env"
+    env_file.write_text("X_OK=1\nthis is not a setting\n")
+    with pytest.raises(ImproperlyConfigured, match="line 2: expected KEY=VALUE"):
+        load_env_file(str(env_file))
+    with pytest.raises(ImproperlyConfigured, match="cannot read"):
+        load_env_file(str(tmp_path / "missing.env"))
