@@ -2,6 +2,9 @@
 
 Every list pages the same way (diplohub.lib.pagination.Pages), and every endpoint
 answers in the content language chosen by `?lang=`, else by the Accept-Language header.
+
+No `from __future__ import annotations` here: ninja reads the parameter annotations
+(Query[...] schemas) at import time and cannot resolve them as strings.
 """
 
 import datetime
