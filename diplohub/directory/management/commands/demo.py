@@ -1,10 +1,14 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
-from diplohub.directory.demo import build_demo, demo_is_loaded, reset_demo
+from diplohub.directory.demo import DemoDataError, build_demo, demo_is_loaded, reset_demo
 
 
 class Command(BaseCommand):
-    help = "Build the demo hub (Barcelona) from the reference data shipped with DiploHub."
+    help = (
+        "Build the demo hub from the reference data shipped with DiploHub "
+        "(diplohub/directory/data/). The same data gives the same directory."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -13,14 +17,27 @@ class Command(BaseCommand):
             help="Do nothing if the directory already has organisations.",
         )
         parser.add_argument(
-            "--reset", action="store_true", help="Delete the directory first, then rebuild it."
+            "--reset",
+            action="store_true",
+            help="Delete the directory (organisations, people, posts, topics and their "
+            "history) first, then rebuild it.",
         )
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
         if options["if_empty"] and demo_is_loaded():
             self.stdout.write("Demo data already loaded.")
             return
-        if options["reset"]:
-            reset_demo()
-        summary = build_demo(stdout=self.stdout)
+        if not options["reset"] and demo_is_loaded():
+            raise CommandError(
+                "The directory already has organisations: use --reset to rebuild it "
+                "or --if-empty to leave it as it is."
+            )
+        try:
+            # One transaction: a failed rebuild leaves the old directory in place.
+            with transaction.atomic():
+                if options["reset"]:
+                    reset_demo()
+                summary = build_demo(stdout=self.stdout)
+        except DemoDataError as error:
+            raise CommandError(f"The demo data is inconsistent: {error}") from error
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}"))
