@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Swagger
 
 from diplohub.accounts.api import ApiError, install_error_handlers
+from diplohub.accounts.api import router as accounts_router
 from diplohub.directory.api import router as directory_router
 
 
@@ -71,5 +72,6 @@ api = HubAPI(
 )
 install_error_handlers(api)
 api.add_router("/", directory_router)
+api.add_router("/", accounts_router)
 
 __all__ = ["ApiError", "api"]

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from diplohub.accounts import views as accounts_views
 from diplohub.api import api
 
 admin.site.site_header = settings.HUB_NAME
@@ -17,6 +18,8 @@ urlpatterns = [
 ]
 
 urlpatterns += i18n_patterns(
+    # Before the admin's own: its login page would bypass our rate limit and TOTP.
+    path("admin/login/", accounts_views.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("diplohub.accounts.urls")),
     path("directory/", include("diplohub.directory.urls")),

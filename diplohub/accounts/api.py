@@ -1,13 +1,14 @@
-"""API authentication (bearer tokens) and the JSON shape of every API error."""
+"""API authentication (bearer tokens), the JSON shape of every API error, and the
+accounts endpoint: who am I."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from diplohub.accounts.models import ApiToken
+from diplohub.accounts.models import ApiToken, User
 
 
 class ApiError(HttpError):
@@ -73,3 +74,37 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ValidationError, on_validation_error)  # type: ignore[arg-type]
     api.add_exception_handler(AuthenticationError, on_auth_error)  # type: ignore[arg-type]
     api.add_exception_handler(HttpError, on_http_error)  # type: ignore[arg-type]
+
+
+# --- Endpoints --------------------------------------------------------------------
+
+router = Router(tags=["accounts"])
+
+
+class ApiErrorOut(Schema):
+    detail: str
+
+
+class MeOut(Schema):
+    username: str
+    name: str
+    roles: list[str]
+    is_staff: bool
+
+    @staticmethod
+    def resolve_name(obj: User) -> str:
+        return obj.get_full_name()
+
+    @staticmethod
+    def resolve_roles(obj: User) -> list[str]:
+        return sorted(obj.role_names)
+
+    @staticmethod
+    def resolve_is_staff(obj: User) -> bool:
+        return obj.is_hub_staff
+
+
+@router.get("/me", auth=token_auth, response={200: MeOut, 401: ApiErrorOut}, summary="Who am I")
+def me(request: HttpRequest):  # type: ignore[no-untyped-def]
+    """The account the token belongs to, with its roles."""
+    return request.auth  # type: ignore[attr-defined]

@@ -31,14 +31,32 @@ class User(AbstractUser):
         related_name="users",
     )
 
+    @property
+    def role_names(self) -> frozenset[str]:
+        """Names of the user's groups. Uses prefetched groups when the backend loaded them."""
+        return frozenset(group.name for group in self.groups.all())
+
     def has_role(self, role: Role) -> bool:
         if role == Role.STAFF and self.is_superuser:
             return True
-        return any(group.name == role for group in self.groups.all())
+        return role.value in self.role_names
 
     @property
     def is_hub_staff(self) -> bool:
         return self.is_active and self.is_staff and (self.is_superuser or self.has_role(Role.STAFF))
+
+    @property
+    def must_use_password(self) -> bool:
+        """Anyone who can reach the back office signs in with a password (and TOTP)."""
+        return self.is_staff or self.is_superuser or self.has_role(Role.STAFF)
+
+    @property
+    def can_sign_in_with_link(self) -> bool:
+        return (
+            self.is_active
+            and not self.must_use_password
+            and bool(self.role_names & {Role.MEMBER.value, Role.HOST.value})
+        )
 
     def can_edit_organization(self, organization) -> bool:  # type: ignore[no-untyped-def]
         if self.is_hub_staff:
