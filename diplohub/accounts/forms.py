@@ -118,6 +118,7 @@ class PersonProfileForm(forms.ModelForm):
         }
         labels = {"email": _("Contact e-mail"), "phone": _("Contact phone")}
         help_texts = {
+            "form_of_address": _("How to address you in writing, e.g. 'Excmo. Sr.', 'Ms'."),
             "email": _("Shown to the hub team only, never on public pages."),
             "phone": _("Shown to the hub team only, never on public pages."),
         }
