@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -27,6 +28,16 @@ def test_staff_may_manage_the_directory_and_tokens_and_see_users():
     assert "accounts.change_user" not in perms
     assert "accounts.add_user" not in perms
     assert not any(p.startswith("auth.") for p in perms)
+
+
+def test_the_groups_come_back_after_a_flush():
+    # TransactionTestCase and live-server tests flush the database, then Django sends
+    # post_migrate, as after a migrate: the roles are restored with Django's permissions.
+    Group.objects.all().delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    staff = Group.objects.get(name=Role.STAFF)
+    assert staff.permissions.filter(codename="change_organization").exists()
+    assert Group.objects.filter(name__in=[Role.HOST, Role.MEMBER]).count() == 2
 
 
 def test_hosts_and_members_have_no_admin_permissions():
