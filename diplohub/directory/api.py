@@ -504,13 +504,7 @@ def person_list(
     request: HttpRequest,
     filters: Query[PersonFilters],
 ) -> QuerySet[Person]:
-    people = Person.objects.prefetch_related(_current_memberships())
-    for word in (filters.q or "").split():
-        people = people.filter(
-            Q(given_name__icontains=word)
-            | Q(family_name__icontains=word)
-            | Q(email__icontains=word)
-        )
+    people = Person.objects.prefetch_related(_current_memberships()).search(filters.q or "")
     if filters.organization:
         organization = _organization_by_slug(filters.organization)
         holders = Membership.objects.current().filter(post__organization=organization)

@@ -308,6 +308,19 @@ def domain_of(url: str) -> str:
     return host.removeprefix("www.").lower()
 
 
+class PersonQuerySet(models.QuerySet["Person"]):
+    def search(self, text: str) -> PersonQuerySet:
+        """Every word must match the given name, the family name or the e-mail."""
+        people = self
+        for word in text.split():
+            people = people.filter(
+                Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+                | Q(email__icontains=word)
+            )
+        return people
+
+
 class Person(models.Model):
     """A person. Their e-mail and phone are private: staff see them, public pages never."""
 
@@ -337,6 +350,7 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["family_name", "given_name", "pk"]

@@ -117,10 +117,7 @@ def people(request: HttpRequest) -> HttpResponse:
             to_attr="current_memberships",
         )
     )
-    if query:
-        persons = persons.filter(given_name__icontains=query) | persons.filter(
-            family_name__icontains=query
-        )
+    persons = persons.search(query)
     page = Paginator(persons, 50).get_page(request.GET.get("page"))
     return render(request, "directory/people.html", {"page": page, "query": query})
 
