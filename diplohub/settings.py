@@ -262,6 +262,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DIPLOHUB_MAX_UPLOAD_BYTES", 20 * 1024 * 1
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# Messages can carry a one-time secret (a new API token): keep them server-side.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour: a bare domain means https
 
 LOGGING = {

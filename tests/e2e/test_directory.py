@@ -12,17 +12,26 @@ def directory(cast):
     japan.name_ca = "Consolat General del Japó"
     japan.name_es = "Consulado General del Japón"
     japan.description_en = "Japan's consular post for Catalonia, Aragon and the Balearic Islands."
-    japan.description_ca = "L'oficina consular del Japó per a Catalunya, l'Aragó i les Illes Balears."
+    japan.description_ca = (
+        "L'oficina consular del Japó per a Catalunya, l'Aragó i les Illes Balears."
+    )
     japan.save()
     Organization.objects.create(
-        kind=Kind.CONSULATE, consular_class="consulate", name_en="Consulate of France", slug="consulate-of-france",
+        kind=Kind.CONSULATE,
+        consular_class="consulate",
+        name_en="Consulate of France",
+        slug="consulate-of-france",
         country="FR",
     )
-    cast.centre.topics.add(Topic.objects.create(slug="hpc-ai", name_en="HPC & AI", name_ca="HPC i IA"))
+    cast.centre.topics.add(
+        Topic.objects.create(slug="hpc-ai", name_en="HPC & AI", name_ca="HPC i IA")
+    )
     return cast
 
 
-def test_a_visitor_finds_a_mission_by_region_and_reads_it_in_catalan(page: Page, base: str, directory) -> None:
+def test_a_visitor_finds_a_mission_by_region_and_reads_it_in_catalan(
+    page: Page, base: str, directory
+) -> None:
     page.goto(f"{base}/en/")
     page.get_by_role("link", name="Meet the diplomatic community").click()
     expect(page.locator("h1")).to_have_text("Diplomatic community")
@@ -57,7 +66,9 @@ def test_staff_sign_in_and_edit_an_organisation(page: Page, base: str, directory
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
     page.goto(f"{base}/en/directory/example-supercomputing-centre/")
-    expect(page.locator("main")).to_contain_text("Home of a national supercomputer, open to visits.")
+    expect(page.locator("main")).to_contain_text(
+        "Home of a national supercomputer, open to visits."
+    )
     history = directory.centre.history.first()
     assert history.history_user.username == "sofia"
 
