@@ -1,7 +1,10 @@
 """The public directory as Popolo JSON (https://www.popoloproject.com/).
 
 Only public data: organisations, posts, and people by their public name while they
-hold a post. E-mails and phones never leave the hub this way.
+hold a post. E-mails and phones never leave the hub this way, and nothing points at
+an organisation that is not public (a parent, a post, a membership). Every object
+validates against the Popolo schemas (tests/test_popolo.py); countries are areas
+identified by their ISO 3166-1 code.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ def export_directory() -> dict[str, Any]:
         )
         .order_by("pk")
     )
-    public_pks = set()
+    public_pks = set(Organization.objects.public().values_list("pk", flat=True))
     organizations: list[dict[str, Any]] = []
     posts: list[dict[str, Any]] = []
+    countries: dict[str, str] = {}
     for org in orgs:
-        public_pks.add(org.pk)
-        organizations.append(_organization(org))
+        organizations.append(_organization(org, public_pks))
+        if org.country:
+            countries[org.country.code] = str(org.country.name)
         for post in org.posts.all():
             posts.append(
                 {
@@ -73,15 +78,25 @@ def export_directory() -> dict[str, Any]:
         if tenure.start_date:
             membership["start_date"] = tenure.start_date.isoformat()
         memberships.append(membership)
+    areas = [
+        {
+            "id": f"country/{code}",
+            "name": name,
+            "classification": "country",
+            "identifier": code,
+        }
+        for code, name in sorted(countries.items())
+    ]
     return {
         "organizations": organizations,
         "posts": posts,
         "persons": list(people.values()),
         "memberships": memberships,
+        "areas": areas,
     }
 
 
-def _organization(org: Organization) -> dict[str, Any]:
+def _organization(org: Organization, public_pks: set[int]) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": _org_id(org.pk),
         "name": org.name,
@@ -102,7 +117,7 @@ def _organization(org: Organization) -> dict[str, Any]:
         data["identifiers"].append({"scheme": "wikidata", "identifier": org.wikidata_id})
     if org.website:
         data["links"].append({"url": org.website, "note": "website"})
-    if org.parent_id:
+    if org.parent_id in public_pks:
         data["parent_id"] = _org_id(org.parent_id)
     if org.country:
         data["area_id"] = f"country/{org.country.code}"
