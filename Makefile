@@ -32,7 +32,7 @@ install: $(STAMP)
 # Compiled translations are built from the .po files, never committed.
 messages: $(STAMP)
 	@command -v msgfmt >/dev/null || $(MAKE) --no-print-directory _apt PKG=gettext
-	@cd diplohub && ../$(BIN)/diplohub compilemessages -v0
+	@if [ -d diplohub/locale ]; then cd diplohub && ../$(BIN)/diplohub compilemessages -v0; fi
 
 run: messages
 	@$(BIN)/diplohub migrate --no-input -v0
