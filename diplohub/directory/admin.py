@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
@@ -65,6 +66,14 @@ class OrganizationAdmin(ImportExportMixin, SimpleHistoryAdmin, TranslationAdmin)
         ("Consular post", {"fields": ["consular_class", "exequatur_date", "jurisdiction"]}),
         ("Identifiers and structure", {"fields": ["ror_id", "wikidata_id", "parent"]}),
     ]
+
+    # import-export lets anyone into the admin import and export unless a setting says
+    # otherwise; tie them to the model's own permissions instead.
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
 
     def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
         if isinstance(e, ImportFileError):

@@ -670,7 +670,7 @@ class ImportReport:
 
     def summary(self) -> str:
         if self.file_errors:
-            return "Nothing was imported: " + " ".join(self.file_errors)
+            return "Nothing was imported."
         unit = self.unit
         parts = [
             f"{self.total_rows} {unit}s read",
@@ -744,10 +744,8 @@ class _Record:
 
     @property
     def name(self) -> str:
-        name = self.state.get(f"name_{default_language()}") or ""
-        if not name:
-            name = next((self.state.get(f"name_{code}") for code in languages()), "") or ""
-        return str(name)
+        names = [self.state.get(f"name_{code}") for code in [default_language(), *languages()]]
+        return str(next((name for name in names if name), ""))
 
     @property
     def label(self) -> str:
@@ -897,8 +895,6 @@ def _clean_row(
         if unknown:
             known = ", ".join(sorted(known_topics)) or "none yet"
             row.error("topics", f"unknown topic {_quote(unknown[0])} (known topics: {known})")
-    if "kind" in row.values and "sector" not in row.values:
-        row.values["sector"] = SECTOR_OF_KIND[Kind(row.values["kind"])]
     if not row.errors:
         row.keys = _keys(row.values, RULES)
     return row
@@ -1002,6 +998,11 @@ class _Planner:
             old = record.state.get(attribute)
             if old != value:
                 changes[attribute] = (old, value)
+        if "kind" in changes and "sector" not in row.values and "sector" not in self.keep_on_merge:
+            # A new kind brings its sector, unless the row gives one.
+            sector = SECTOR_OF_KIND[Kind(row.values["kind"])].value
+            if sector != record.state.get("sector"):
+                changes["sector"] = (record.state.get("sector"), sector)
         if row.parent_ref is not None:
             current = (
                 {record.parent_ref}
@@ -1090,7 +1091,6 @@ class _Planner:
                 return None
         record = _Record(pk=None, row=row.number, state=state, topics=frozenset(row.topics or ()))
         record.topics_changed = bool(row.topics)
-        record.changed = set(state)
         if row.parent_ref:
             record.parent_ref, record.parent_row = row.parent_ref, row.number
         if slug:

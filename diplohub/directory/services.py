@@ -112,6 +112,7 @@ def organizations_import_table(
     progress: importers.Progress | None = None,
     rules: tuple[str, ...] = importers.RULES,
     keep_on_merge: frozenset[str] = frozenset(),
+    reason: str = "import",
 ) -> importers.ImportReport:
     """Plan and, unless told not to or a row is wrong, write an already parsed table."""
     plan = importers.plan_import(
@@ -129,7 +130,7 @@ def organizations_import_table(
         return report
     try:
         with transaction.atomic():
-            importers.apply_plan(plan, by=by, progress=progress)
+            importers.apply_plan(plan, by=by, reason=reason, progress=progress)
     except IntegrityError:
         report.file_errors.append(
             "The directory changed while this file was being imported (another import "
@@ -173,4 +174,5 @@ def organizations_import_ror(
         progress=progress,
         rules=("ror", "wikidata", "name"),
         keep_on_merge=frozenset({"kind", "sector"}),
+        reason="import from ROR",
     )

@@ -396,6 +396,21 @@ def test_it_merges_duplicates_when_asked_keeping_what_the_row_leaves_empty(centr
     assert (latest.history_type, latest.history_user, latest.acronym) == ("~", cast.staff, "BSC")
 
 
+def test_a_merge_keeps_the_sector_staff_chose_unless_the_kind_changes(centre):
+    centre.sector = "civil_society"
+    centre.save()
+    same_kind = org(name="Example Supercomputing Centre", ror_id="05sd8tv96", acronym="ESC")
+    new_kind = org(name="Example Supercomputing Centre", ror_id="05sd8tv96", kind="company")
+
+    run(csv_bytes([same_kind], [*HEADER, "acronym"]), merge_duplicates=True)
+    centre.refresh_from_db()
+    assert (centre.acronym, centre.sector) == ("ESC", "civil_society")
+
+    run(csv_bytes([new_kind]), merge_duplicates=True)
+    centre.refresh_from_db()
+    assert (centre.kind, centre.sector) == ("company", "private")
+
+
 def test_it_says_when_a_row_is_already_in_the_directory(centre):
     row = org(name="Example Supercomputing Centre", ror_id="05sd8tv96")
 
@@ -775,3 +790,16 @@ def test_staff_export_from_the_admin(client, cast):
     assert response.status_code == 200
     text = response.content.decode("utf-8-sig")
     assert re.search(r"Consulate General of Japan", text)
+
+
+def test_someone_who_may_only_view_organisations_cannot_import(client, cast):
+    from django.contrib.auth.models import Permission
+
+    viewer = cast.outsider
+    viewer.is_staff = True
+    viewer.save()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_organization"))
+    client.force_login(viewer)
+
+    assert client.get("/en/admin/directory/organization/import/").status_code == 403
+    assert client.get("/en/admin/directory/organization/export/").status_code == 200
