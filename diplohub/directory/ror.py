@@ -82,13 +82,11 @@ def _get(record: dict[str, Any], key: str, kind: type, default: Any) -> Any:
     if value is None:
         return default
     if not isinstance(value, kind):
-        raise RecordError(
-            key, f"'{key}' should be a {_KIND_NAME[kind]}, not {type(value).__name__}"
-        )
+        raise RecordError(key, f"'{key}' should be {_KIND_NAME[kind]}, not {type(value).__name__}")
     return value
 
 
-_KIND_NAME: dict[type, str] = {list: "list", dict: "object", str: "string"}
+_KIND_NAME: dict[type, str] = {list: "a list", dict: "an object", str: "a string"}
 
 
 def _dicts(record: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -97,6 +95,17 @@ def _dicts(record: dict[str, Any], key: str) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise RecordError(key, f"each item of '{key}' should be an object")
     return items
+
+
+def _first_id(ids: dict[str, Any]) -> str:
+    """The preferred id of an external_ids entry, else the first of all (a list or, in
+    some v1 records, a bare string)."""
+    every = ids.get("all")
+    if isinstance(every, str):
+        every = [every]
+    if not isinstance(every, list):
+        every = []
+    return str(ids.get("preferred") or (every[0] if every else "") or "")
 
 
 def _number(value: Any) -> str:
@@ -111,6 +120,8 @@ def _record_v2(record: dict[str, Any]) -> dict[str, Any]:
         value, types, lang = name.get("value"), name.get("types") or [], name.get("lang")
         if not isinstance(value, str) or not isinstance(types, list):
             raise RecordError("names", "each name needs a 'value' string and a 'types' list")
+        if lang is not None and not isinstance(lang, str):
+            raise RecordError("names", f"a name's 'lang' should be a language code, not {lang!r}")
         if "ror_display" in types:
             display, display_lang = value, lang
             if lang:
@@ -132,12 +143,11 @@ def _record_v2(record: dict[str, Any]) -> dict[str, Any]:
     place: dict[str, Any] = {}
     locations = _dicts(record, "locations")
     if locations:
-        place = locations[0].get("geonames_details") or {}
+        place = _get(locations[0], "geonames_details", dict, {})
     wikidata = ""
     for ids in _dicts(record, "external_ids"):
         if ids.get("type") == "wikidata":
-            every = ids.get("all") or []
-            wikidata = ids.get("preferred") or (every[0] if every else "")
+            wikidata = _first_id(ids)
     parents = [
         rel.get("id")
         for rel in _dicts(record, "relationships")
@@ -149,7 +159,7 @@ def _record_v2(record: dict[str, Any]) -> dict[str, Any]:
         "labels": labels,
         "acronyms": acronyms,
         "website": website,
-        "city": place.get("name") or "",
+        "city": _get(place, "name", str, ""),
         "latitude": _number(place.get("lat")),
         "longitude": _number(place.get("lng")),
         "country": place.get("country_code") or "",
@@ -171,13 +181,7 @@ def _record_v1(record: dict[str, Any]) -> dict[str, Any]:
     addresses = _dicts(record, "addresses")
     address = addresses[0] if addresses else {}
     external = _get(record, "external_ids", dict, {})
-    wikidata_ids = external.get("Wikidata") or {}
-    every = wikidata_ids.get("all") if isinstance(wikidata_ids, dict) else None
-    if isinstance(every, str):
-        every = [every]
-    wikidata = (wikidata_ids.get("preferred") if isinstance(wikidata_ids, dict) else "") or (
-        every[0] if every else ""
-    )
+    wikidata = _first_id(_get(external, "Wikidata", dict, {}))
     parents = [
         rel.get("id")
         for rel in _dicts(record, "relationships")
@@ -189,7 +193,7 @@ def _record_v1(record: dict[str, Any]) -> dict[str, Any]:
         "labels": labels,
         "acronyms": [a for a in _get(record, "acronyms", list, []) if isinstance(a, str)],
         "website": next((link for link in links if isinstance(link, str) and link), ""),
-        "city": address.get("city") or "",
+        "city": _get(address, "city", str, ""),
         "latitude": _number(address.get("lat")),
         "longitude": _number(address.get("lng")),
         "country": (_get(record, "country", dict, {}) or {}).get("country_code") or "",

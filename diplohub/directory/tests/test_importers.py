@@ -781,6 +781,9 @@ def test_staff_get_a_clear_message_for_a_file_in_the_wrong_encoding(client, cast
 
 def test_staff_export_from_the_admin(client, cast):
     client.force_login(cast.staff)
+    changelist = client.get("/en/admin/directory/organization/").content.decode()
+    assert "/en/admin/directory/organization/import/" in changelist
+    assert "/en/admin/directory/organization/export/" in changelist
 
     response = client.post(
         "/en/admin/directory/organization/export/",

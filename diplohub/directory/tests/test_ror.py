@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from diplohub.directory.models import Kind, Organization
 from diplohub.directory.services import organizations_import_ror
@@ -171,6 +174,21 @@ def test_it_refuses_a_file_that_is_not_ror_json(db, data, message):
             "record 1 (021018s57), column names: no name of type 'ror_display'",
         ),
         ([1, 2], "record 1, column record: is not a JSON object"),
+        (
+            {
+                "id": "https://ror.org/021018s57",
+                "names": [{"value": "UB", "types": ["ror_display"], "lang": ["ca"]}],
+            },
+            "record 1 (021018s57), column names: a name's 'lang' should be a language code",
+        ),
+        (
+            {"id": "https://ror.org/021018s57", "name": "UB", "addresses": [{"city": {}}]},
+            "record 1 (021018s57), column city: 'city' should be a string, not dict",
+        ),
+        (
+            {"id": "https://ror.org/021018s57", "name": "UB", "country": "ES"},
+            "record 1 (021018s57), column country: 'country' should be an object, not str",
+        ),
     ],
 )
 def test_it_names_the_record_that_follows_neither_schema(db, record, message):
@@ -205,3 +223,48 @@ def test_the_command_imports_and_reports(db, tmp_path):
     with pytest.raises(CommandError):
         call_command("import_ror", str(path), stdout=out, stderr=err)
     assert "The file is not valid JSON" in out.getvalue()
+
+
+# Hypothesis: whatever the records hold, the importer answers with a report.
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+KEYS = [
+    "id", "name", "names", "labels", "acronyms", "types", "links", "locations", "addresses",
+    "country", "external_ids", "relationships", "status", "value", "lang", "iso639", "label",
+    "type", "geonames_details", "lat", "lng", "city", "country_code", "all", "preferred",
+]  # fmt: skip
+
+
+def records() -> st.SearchStrategy[object]:
+    real = json.loads(SUBSET)
+    key_values = st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6)
+
+    def mangle(pair: tuple[dict[str, object], dict[str, object]]) -> dict[str, object]:
+        record, changes = pair
+        return {**record, **changes}
+
+    return st.one_of(
+        key_values,
+        st.tuples(st.sampled_from(real), key_values).map(mangle),
+        json_values,
+    )
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(records(), max_size=4))
+def test_it_reports_rather_than_raises_whatever_the_records_hold(db, data):
+    with transaction.atomic():
+        report = ror(json.dumps(data).encode(), valid_rows_only=True)
+        transaction.set_rollback(True)
+
+    assert report.file_errors or report.total_rows <= len(data)  # inactive ones are skipped
