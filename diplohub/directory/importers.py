@@ -870,17 +870,15 @@ def _clean_row(
         elif column == "topics":
             row.topics = value
         elif value not in _EMPTY:
-            attribute = _attribute(column)
-            # A name_<default> cell wins over the name cell; both fill the same field.
-            if column in ("name", "description") and attribute in row.values:
-                continue
-            row.values[attribute] = value
+            # "name" and "name_<default>" fill the same field; columns() puts "name"
+            # first, so a name_<default> cell wins.
+            row.values[_attribute(column)] = value
     for index, cell in extra:
         if cell.strip():
             row.error(f"#{index}", "a value in a column that has no header")
     name_attribute = f"name_{default_language()}"
     if not row.values.get(name_attribute) and not any(
-        e.column.startswith("name") for e in row.errors
+        e.column in ("name", name_attribute) for e in row.errors
     ):
         row.error("name", "a name is required")
     if not row.values.get("kind") and not any(e.column == "kind" for e in row.errors):

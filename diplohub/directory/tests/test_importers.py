@@ -806,3 +806,24 @@ def test_someone_who_may_only_view_organisations_cannot_import(client, cast):
 
     assert client.get("/en/admin/directory/organization/import/").status_code == 403
     assert client.get("/en/admin/directory/organization/export/").status_code == 200
+
+
+def test_it_writes_nothing_if_the_directory_changes_under_it(cast, monkeypatch):
+    """Another import took a slug or an id between the plan and the write."""
+    from django.db import IntegrityError
+
+    from diplohub.directory import importers
+
+    real_apply = importers.apply_plan
+
+    def apply_then_collide(plan, **kwargs):  # type: ignore[no-untyped-def]
+        real_apply(plan, **kwargs)
+        raise IntegrityError("UNIQUE constraint failed: directory_organization.slug")
+
+    monkeypatch.setattr(importers, "apply_plan", apply_then_collide)
+
+    report = run(csv_bytes([org(name="Late Lab")]))
+
+    assert not report.written and not report.ok
+    assert report.file_errors[0].startswith("The directory changed while this file was being")
+    assert not Organization.objects.filter(name_en="Late Lab").exists()
