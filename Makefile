@@ -69,7 +69,8 @@ lint: $(STAMP)
 	$(BIN)/diplohub makemigrations --check --dry-run -v1
 
 bench: messages
-	$(BIN)/python bench/run_all.py
+	@command -v wrk >/dev/null || $(MAKE) --no-print-directory _apt PKG=wrk
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/1} $(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) var

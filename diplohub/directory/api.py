@@ -504,7 +504,8 @@ def person_list(
     request: HttpRequest,
     filters: Query[PersonFilters],
 ) -> QuerySet[Person]:
-    people = Person.objects.prefetch_related(_current_memberships()).search(filters.q or "")
+    people = Person.objects.search(filters.q or "")
+    people = people.prefetch_related(_current_memberships())  # type: ignore[arg-type]
     if filters.organization:
         organization = _organization_by_slug(filters.organization)
         holders = Membership.objects.current().filter(post__organization=organization)
@@ -526,7 +527,8 @@ def person_detail(
     history = Membership.objects.select_related("post__organization").order_by("-start_date", "-pk")
     found = (
         Person.objects.prefetch_related(
-            _current_memberships(), Prefetch("memberships", queryset=history)
+            _current_memberships(),  # type: ignore[arg-type]
+            Prefetch("memberships", queryset=history),  # type: ignore[arg-type]
         )
         .filter(pk=person_id)
         .first()

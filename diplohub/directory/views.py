@@ -110,12 +110,9 @@ def organization_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def people(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
+    current = Membership.objects.current().select_related("post__organization")
     persons = Person.objects.prefetch_related(
-        Prefetch(
-            "memberships",
-            queryset=Membership.objects.current().select_related("post__organization"),
-            to_attr="current_memberships",
-        )
+        Prefetch("memberships", queryset=current, to_attr="current_memberships")  # type: ignore[arg-type]
     )
     persons = persons.search(query)
     page = Paginator(persons, 50).get_page(request.GET.get("page"))

@@ -1,0 +1,32 @@
+"""Run every benchmark in bench/ and print their figures (`make bench`).
+
+The web benchmark needs PostgreSQL (DATABASE_URL, default the local server) and wrk;
+the import benchmark runs on SQLite, and on PostgreSQL too when DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PG = "postgres://postgres@127.0.0.1:5432/diplohub_bench"
+
+
+def run(script: str, env: dict[str, str]) -> int:
+    print(f"\n=== {script} ===", flush=True)
+    return subprocess.run([sys.executable, str(HERE / script)], env=env, check=False).returncode
+
+
+def main() -> None:
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", PG)
+    failures = [script for script in ("bench_import.py", "bench_directory.py") if run(script, env)]
+    if failures:
+        raise SystemExit(f"failed: {', '.join(failures)}")
+
+
+if __name__ == "__main__":
+    main()
