@@ -1,5 +1,8 @@
+from functools import cache
+
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -12,6 +15,12 @@ from diplohub.directory.models import (
 )
 from diplohub.directory.regions import Region
 from diplohub.lib.widgets import FastSelect
+
+
+@cache
+def _country_choices(language: str) -> list[tuple[str, str]]:
+    """Countries sorted by their name in the language: built once per language."""
+    return [("", str(_("All countries"))), *((c.code, str(c.name)) for c in countries)]
 
 
 class DirectoryFilterForm(forms.Form):
@@ -43,8 +52,7 @@ class DirectoryFilterForm(forms.Form):
         )
         kind_choices = [("", _("All kinds")), *((k.value, Kind(k).label) for k in kinds)]
         self.fields["kind"].choices = kind_choices  # type: ignore[attr-defined]
-        country_choices = [("", _("All countries")), *countries]
-        self.fields["country"].choices = country_choices  # type: ignore[attr-defined]
+        self.fields["country"].choices = _country_choices(get_language())  # type: ignore[attr-defined]
 
     def filter(self, queryset):  # type: ignore[no-untyped-def]
         if not self.is_valid():
