@@ -52,6 +52,7 @@ from tablib import Dataset
 
 from diplohub.directory.models import (
     SECTOR_OF_KIND,
+    ConsularClass,
     Kind,
     Organization,
     Sector,
@@ -119,6 +120,9 @@ def columns() -> list[str]:
         "wikidata_id",
         "parent",
         "topics",
+        "consular_class",
+        "exequatur_date",
+        "jurisdiction",
         "is_public",
         "description",
         *(f"description_{code}" for code in langs),
@@ -176,7 +180,7 @@ class TextWidget(widgets.Widget):
 
 
 @cache
-def _choice_lookup(choices: type[Kind] | type[Sector]) -> dict[str, str]:
+def _choice_lookup(choices: type[Kind] | type[Sector] | type[ConsularClass]) -> dict[str, str]:
     """Codes and their labels in every language, folded, to the code."""
     lookup: dict[str, str] = {}
     for code in languages():
@@ -188,7 +192,7 @@ def _choice_lookup(choices: type[Kind] | type[Sector]) -> dict[str, str]:
 
 
 class ChoiceWidget(widgets.Widget):
-    def __init__(self, choices: type[Kind] | type[Sector]) -> None:
+    def __init__(self, choices: type[Kind] | type[Sector] | type[ConsularClass]) -> None:
         super().__init__()
         self.choices = choices
 
@@ -325,6 +329,26 @@ class SlugWidget(widgets.Widget):
         return str(value or "")
 
 
+class DateWidget(widgets.Widget):
+    """ISO dates (2019-10-25); spreadsheets' own date cells are taken as they are."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> datetime.date | None:
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        text = _text(value)
+        if not text:
+            return None
+        try:
+            return datetime.date.fromisoformat(text[:10] if text[10:11] in ("", " ", "T") else text)
+        except ValueError:
+            raise ValueError(f"{_quote(text)} is not a date (write it as YYYY-MM-DD)") from None
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return value.isoformat() if value else ""
+
+
 class YesNoWidget(widgets.Widget):
     TRUE = frozenset({"true", "yes", "y", "1", "sí", "si", "s", "x"})
     FALSE = frozenset({"false", "no", "n", "0"})
@@ -402,6 +426,8 @@ def _widget(column: str) -> widgets.Widget:
         "wikidata_id": WikidataIdWidget(),
         "parent": ParentWidget(),
         "topics": TopicsWidget(),
+        "consular_class": ChoiceWidget(ConsularClass),
+        "exequatur_date": DateWidget(),
         "is_public": YesNoWidget(),
     }
     if column in special:

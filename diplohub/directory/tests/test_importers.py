@@ -827,3 +827,57 @@ def test_it_writes_nothing_if_the_directory_changes_under_it(cast, monkeypatch):
     assert not report.written and not report.ok
     assert report.file_errors[0].startswith("The directory changed while this file was being")
     assert not Organization.objects.filter(name_en="Late Lab").exists()
+
+
+CONSULAR_HEADER = ["name", "kind", "country", "consular_class", "exequatur_date", "jurisdiction"]
+
+
+def test_it_imports_the_consular_corps_with_class_and_exequatur(cast):
+    rows = [
+        {
+            "name": "Consulate General of Ruritania",
+            "kind": "consulate_general",
+            "country": "FR",
+            "consular_class": "consulate_general",
+            "exequatur_date": "2019-10-25",
+            "jurisdiction": "Catalonia, Aragon",
+        },
+        {
+            "name": "Honorary Vice-Consulate of Freedonia",
+            "kind": "honorary_consulate",
+            "country": "IT",
+            "consular_class": "Vice-consulate",
+            "exequatur_date": "",
+            "jurisdiction": "",
+        },
+    ]
+    report = run(csv_bytes(rows, CONSULAR_HEADER))
+
+    assert report.ok, [str(e) for e in report.errors]
+    ruritania = Organization.objects.get(name_en="Consulate General of Ruritania")
+    assert ruritania.consular_class == "consulate_general"
+    assert ruritania.exequatur_date.isoformat() == "2019-10-25"
+    assert ruritania.jurisdiction == "Catalonia, Aragon"
+    freedonia = Organization.objects.get(name_en="Honorary Vice-Consulate of Freedonia")
+    assert (freedonia.consular_class, freedonia.exequatur_date) == ("vice_consulate", None)
+
+
+def test_it_names_a_bad_exequatur_date_and_class(cast):
+    rows = [
+        {
+            "name": "Consulate of Nowhere",
+            "kind": "consulate",
+            "country": "FR",
+            "consular_class": "embassy",
+            "exequatur_date": "25/10/2019",
+            "jurisdiction": "",
+        },
+    ]
+    report = run(csv_bytes(rows, CONSULAR_HEADER))
+
+    assert sorted(str(error) for error in report.errors) == [
+        "row 2, column consular_class: 'embassy' is not one of: consulate_general, consulate, "
+        "vice_consulate, consular_agency",
+        "row 2, column exequatur_date: '25/10/2019' is not a date (write it as YYYY-MM-DD)",
+    ]
+    assert not Organization.objects.filter(name_en="Consulate of Nowhere").exists()
