@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from diplohub.accounts import views as accounts_views
@@ -9,7 +10,7 @@ from diplohub.api import api
 
 admin.site.site_header = settings.HUB_NAME
 admin.site.site_title = settings.HUB_NAME
-admin.site.index_title = "Back office"
+admin.site.index_title = _("Back office")
 
 urlpatterns = [
     path("api/v1/", api.urls),
