@@ -17,7 +17,7 @@ from diplohub.accounts.models import ApiToken, User
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("Hub", {"fields": ["language", "organization"]}),
+        (_("Hub"), {"fields": ["language", "organization"]}),
     )
     list_display = ["username", "email", "first_name", "last_name", "is_staff"]
     list_filter = [*BaseUserAdmin.list_filter, "groups"]

@@ -6,6 +6,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
 
@@ -22,7 +23,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not user.is_hub_staff:
-            raise PermissionDenied("Staff only.")
+            raise PermissionDenied(_("This page is for the hub's staff only."))
         verified = getattr(user, "is_verified", None)
         if callable(verified) and not verified() and user_has_device(user):
             return redirect_to_login(request.get_full_path())

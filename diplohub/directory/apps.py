@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 class DirectoryConfig(AppConfig):
     name = "diplohub.directory"
     label = "directory"
+    verbose_name = _("Directory")
 
     def ready(self) -> None:
         from diplohub.directory.models import Membership, Organization, Person, Post, Topic
