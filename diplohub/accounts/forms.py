@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from diplohub.accounts.models import User
+from diplohub.accounts.services import PROFILE_PERSON_FIELDS
 from diplohub.directory.models import Person
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
@@ -101,15 +102,7 @@ class PersonProfileForm(forms.ModelForm):
 
     class Meta:
         model = Person
-        fields = [
-            "honorific_prefix",
-            "given_name",
-            "family_name",
-            "form_of_address",
-            "languages",
-            "email",
-            "phone",
-        ]
+        fields = list(PROFILE_PERSON_FIELDS)
         widgets = {
             "given_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "family_name": forms.TextInput(attrs={"autocomplete": "family-name"}),

@@ -148,11 +148,7 @@ def _record_v2(record: dict[str, Any]) -> dict[str, Any]:
     for ids in _dicts(record, "external_ids"):
         if ids.get("type") == "wikidata":
             wikidata = _first_id(ids)
-    parents = [
-        rel.get("id")
-        for rel in _dicts(record, "relationships")
-        if str(rel.get("type", "")).lower() == "parent"
-    ]
+    parents = _parent_ids(record)
     return {
         "display": display,
         "display_lang": display_lang,
@@ -169,6 +165,14 @@ def _record_v2(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _parent_ids(record: dict[str, Any]) -> list[Any]:
+    return [
+        rel.get("id")
+        for rel in _dicts(record, "relationships")
+        if str(rel.get("type", "")).lower() == "parent"
+    ]
+
+
 def _record_v1(record: dict[str, Any]) -> dict[str, Any]:
     display = _get(record, "name", str, "")
     if not display:
@@ -182,11 +186,7 @@ def _record_v1(record: dict[str, Any]) -> dict[str, Any]:
     address = addresses[0] if addresses else {}
     external = _get(record, "external_ids", dict, {})
     wikidata = _first_id(_get(external, "Wikidata", dict, {}))
-    parents = [
-        rel.get("id")
-        for rel in _dicts(record, "relationships")
-        if str(rel.get("type", "")).lower() == "parent"
-    ]
+    parents = _parent_ids(record)
     return {
         "display": display,
         "display_lang": None,
