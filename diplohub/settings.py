@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "ninja",
     "diplohub.accounts",
     "diplohub.directory",
+    "diplohub.events",
     "diplohub.web",
 ]
 
