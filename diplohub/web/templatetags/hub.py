@@ -9,6 +9,8 @@ from django.urls import translate_url
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from diplohub.lib.markdown import render_markdown
+
 register = template.Library()
 
 
@@ -29,6 +31,12 @@ def json_ld(data: dict[str, Any]) -> SafeString:
     """A schema.org JSON-LD block; '<' is escaped so no text can close the script tag."""
     payload = json.dumps(data, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str | None) -> SafeString:
+    """Markdown rendered to sanitised HTML (see diplohub.lib.markdown)."""
+    return render_markdown(text)
 
 
 @register.simple_tag(takes_context=True)
