@@ -1,0 +1,538 @@
+"""Programme workflows: register, cancel, substitute, promote, move, check in.
+
+Every function that changes registrations runs in one transaction and first locks the
+event row (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite the settings open write
+transactions with BEGIN IMMEDIATE, so writers queue). Under that lock the seat count,
+the per-organisation quota and the waitlist tickets are read and written, so parallel
+requests cannot overbook an event, break a quota or draw the same ticket twice.
+
+Pages, the API, the admin and the periodic task all call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from diplohub.directory.models import Membership, Organization, Person
+from diplohub.events.models import (
+    SEATED,
+    Event,
+    EventStatus,
+    Invitation,
+    InvitationStatus,
+    Registration,
+    RegistrationStatus,
+    Visibility,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from diplohub.accounts.models import User
+
+    # Views pass request.user as it is; an anonymous visitor counts as nobody.
+    Actor = User | AnonymousUser | None
+
+
+class RegistrationError(Exception):
+    """A registration workflow refused; `code` tells a program why, the message a person.
+
+    Codes: closed, cancelled, past, not_invited, not_allowed, quota, deadline,
+    not_yours, already_registered, not_seated, expired, not_a_member.
+    """
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- Helpers ------------------------------------------------------------------------
+
+
+def _user(by: Actor) -> User | None:
+    return by if by is not None and by.is_authenticated else None  # type: ignore[return-value]
+
+
+def _is_staff(user: User | None) -> bool:
+    return bool(user is not None and user.is_hub_staff)
+
+
+def _lock(event: Event) -> Event:
+    """The event row, locked until the transaction ends; fresh values for every field."""
+    return Event.objects.select_for_update().get(pk=event.pk)
+
+
+def _lock_registration(registration: Registration) -> tuple[Event, Registration]:
+    event = _lock(registration.event)
+    fresh = (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("person", "organization")
+        .get(pk=registration.pk)
+    )
+    fresh.event = event
+    return event, fresh
+
+
+def current_organizations(person: Person) -> list[Organization]:
+    """The organisations where the person holds a post today, first post first."""
+    tenures = (
+        Membership.objects.current()
+        .filter(person=person)
+        .select_related("post__organization")
+        .order_by("post__position", "post__pk", "pk")
+    )
+    seen: dict[int, Organization] = {}
+    for tenure in tenures:
+        seen.setdefault(tenure.post.organization_id, tenure.post.organization)
+    return list(seen.values())
+
+
+def _is_member(person: Person, organization: Organization) -> bool:
+    return (
+        Membership.objects.current().filter(person=person, post__organization=organization).exists()
+    )
+
+
+def _next_waitlist_number(event: Event) -> int:
+    top = Registration.objects.filter(event=event).aggregate(top=Max("waitlist_number"))["top"]
+    return (top or 0) + 1
+
+
+def _org_seats(event: Event, organization_id: int | None) -> int:
+    if organization_id is None:
+        return 0
+    return (
+        Registration.objects.seated().filter(event=event, organization_id=organization_id).count()
+    )
+
+
+def _has_room(event: Event, organization_id: int | None) -> bool:
+    if Registration.objects.seated().filter(event=event).count() >= event.capacity:
+        return False
+    quota = event.quota_per_organization
+    return quota is None or _org_seats(event, organization_id) < quota
+
+
+def _save(registration: Registration, by: User | None, reason: str) -> None:
+    registration._history_user = by  # type: ignore[attr-defined]
+    registration._change_reason = reason  # type: ignore[attr-defined]
+    registration.save()
+
+
+def registration_waitlist_position(*, registration: Registration) -> int | None:
+    """The rank among those waiting (1 is next), or None when not waiting."""
+    if registration.status != RegistrationStatus.WAITLISTED or registration.waitlist_number is None:
+        return None
+    return (
+        Registration.objects.waiting()
+        .filter(event_id=registration.event_id, waitlist_number__lte=registration.waitlist_number)
+        .count()
+    )
+
+
+def _check_open(event: Event, *, staff: bool, now: datetime.datetime) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise RegistrationError(_("This event has been cancelled."), code="cancelled")
+    if event.status != EventStatus.PUBLISHED:
+        raise RegistrationError(_("Registration for this event is not open."), code="closed")
+    if now >= event.start:
+        raise RegistrationError(_("This event has already taken place."), code="past")
+    if staff:
+        return  # staff register people on their behalf outside the window
+    if event.registration_opens and now < event.registration_opens:
+        when = timezone.localtime(event.registration_opens)
+        raise RegistrationError(
+            _("Registration opens on %(when)s.") % {"when": f"{when:%Y-%m-%d %H:%M}"},
+            code="closed",
+        )
+    if event.registration_closes and now >= event.registration_closes:
+        raise RegistrationError(_("Registration for this event has closed."), code="closed")
+
+
+def _invited_organization(
+    event: Event, person: Person, organizations: list[Organization], invitation: Invitation | None
+) -> Organization | bool | None:
+    """For an invitation-only event: False if the person may not register; else the
+    organisation the invitation was for (None when the invitation names none)."""
+    invitations = Invitation.objects.filter(event=event)
+    if invitation is not None and invitation.event_id != event.pk:
+        return False
+    own = invitations.filter(person=person).select_related("organization").first()
+    if own is not None:
+        return own.organization
+    # A colleague of an invited person's mission may take the mission's place.
+    mine = {org.pk: org for org in organizations}
+    for inv in invitations.select_related("organization"):
+        if inv.organization_id in mine:
+            return mine[inv.organization_id]
+    invited_people = invitations.filter(organization__isnull=True).values("person")
+    shared = (
+        Membership.objects.current()
+        .filter(person__in=invited_people, post__organization__in=list(mine))
+        .values_list("post__organization", flat=True)
+        .first()
+    )
+    return mine[shared] if shared is not None else False
+
+
+# --- Register -----------------------------------------------------------------------
+
+
+def registration_create(
+    *,
+    event: Event,
+    person: Person,
+    organization: Organization | None = None,
+    by: Actor = None,
+    invitation: Invitation | None = None,
+) -> Registration:
+    """Register a person, confirmed if a seat is free and their organisation is under its
+    quota, else on the waitlist. Registering twice gives back the same registration; a
+    cancelled one is reactivated at the back of the queue.
+
+    1. Who: a member registers themselves; staff anyone. Read their organisations
+       before taking the lock, to keep the locked part short.
+    2. Lock the event; an active registration of the person is returned as it is.
+    3. Check the event is published, upcoming, in its window, and visible to them.
+    4. Seat or ticket, decided on the locked counts.
+    """
+    by = _user(by)
+    staff = _is_staff(by)
+    if by is not None and not staff and person.user_id != by.pk:
+        raise RegistrationError(
+            _("You can only register yourself; ask the hub team to register someone else."),
+            code="not_allowed",
+        )
+    organizations = current_organizations(person)
+    if organization is not None and not staff and organization not in organizations:
+        raise RegistrationError(
+            _("You can only take a seat for an organisation where you hold a post."),
+            code="not_a_member",
+        )
+
+    with transaction.atomic():
+        event = _lock(event)
+        existing = Registration.objects.filter(event=event, person=person).first()
+        if existing is not None and existing.status != RegistrationStatus.CANCELLED:
+            return existing
+
+        now = timezone.now()
+        _check_open(event, staff=staff, now=now)
+        seat_for = organization or (organizations[0] if organizations else None)
+        if event.visibility == Visibility.MEMBERS and not staff and person.user_id is None:
+            raise RegistrationError(
+                _("This event is for members of the network; please sign in."),
+                code="not_allowed",
+            )
+        if event.visibility == Visibility.INVITATION and not staff:
+            invited_for = _invited_organization(event, person, organizations, invitation)
+            if invited_for is False:
+                raise RegistrationError(
+                    _("This event is by invitation only, and you have not been invited."),
+                    code="not_invited",
+                )
+            if organization is None and isinstance(invited_for, Organization):
+                seat_for = invited_for
+
+        registration = existing or Registration(event=event, person=person)
+        registration.organization = seat_for
+        registration.registered_by = by
+        registration.confirm_by = None
+        registration.substitute_for = None
+        if _has_room(event, seat_for.pk if seat_for else None):
+            registration.status = RegistrationStatus.CONFIRMED
+            registration.waitlist_number = None
+        else:
+            registration.status = RegistrationStatus.WAITLISTED
+            registration.waitlist_number = _next_waitlist_number(event)
+        _save(registration, by, "registered again" if existing else "registered")
+        Invitation.objects.filter(event=event, person=person).update(
+            status=InvitationStatus.REGISTERED, answered_at=now
+        )
+        return registration
+
+
+# --- Cancel -------------------------------------------------------------------------
+
+
+def _check_owner(registration: Registration, by: User | None) -> None:
+    if by is not None and not _is_staff(by) and registration.person.user_id != by.pk:
+        raise RegistrationError(_("This registration is not yours."), code="not_yours")
+
+
+def registration_cancel(*, registration: Registration, by: Actor = None) -> Registration:
+    """Cancel a registration; a freed seat goes to the waiting people, in order.
+
+    After the cancellation deadline (or once the event has started) only staff cancel.
+    Cancelling a cancelled registration changes nothing.
+    """
+    by = _user(by)
+    staff = _is_staff(by)
+    with transaction.atomic():
+        event, registration = _lock_registration(registration)
+        _check_owner(registration, by)
+        if registration.status == RegistrationStatus.CANCELLED:
+            return registration
+        now = timezone.now()
+        if not staff:
+            if registration.status in (RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW):
+                raise RegistrationError(
+                    _("Attendance has been recorded; it can no longer be cancelled."),
+                    code="past",
+                )
+            if now >= event.start:
+                raise RegistrationError(_("This event has already taken place."), code="past")
+            if event.cancellation_deadline and now >= event.cancellation_deadline:
+                raise RegistrationError(
+                    _("The cancellation deadline has passed; please contact the hub team."),
+                    code="deadline",
+                )
+        was_seated = registration.status in SEATED
+        registration.status = RegistrationStatus.CANCELLED
+        registration.waitlist_number = None
+        registration.confirm_by = None
+        _save(registration, by, "cancelled")
+        if was_seated:
+            _promote(event, now=now)
+        return registration
+
+
+# --- Substitute ---------------------------------------------------------------------
+
+
+def registration_substitute(
+    *, registration: Registration, person: Person, by: Actor = None
+) -> Registration:
+    """Give the same seat (or waitlist place), for the same organisation, to a colleague.
+
+    The registration row stays; its person changes and substitute_for names the
+    delegate replaced, and the history keeps every step.
+    """
+    by = _user(by)
+    staff = _is_staff(by)
+    with transaction.atomic():
+        event, registration = _lock_registration(registration)
+        if by is not None and not staff and registration.person.user_id != by.pk:
+            # A colleague of the same mission may step in for the registered delegate.
+            by_person = Person.objects.filter(user=by).first()
+            if not (
+                by_person is not None
+                and registration.organization is not None
+                and _is_member(by_person, registration.organization)
+            ):
+                raise RegistrationError(_("This registration is not yours."), code="not_yours")
+        if registration.status not in (
+            RegistrationStatus.CONFIRMED,
+            RegistrationStatus.WAITLISTED,
+        ):
+            raise RegistrationError(
+                _("Only a confirmed or waiting registration can be handed to a colleague."),
+                code="not_allowed",
+            )
+        if not staff and timezone.now() >= event.start:
+            raise RegistrationError(_("This event has already taken place."), code="past")
+        if person.pk == registration.person_id:
+            return registration
+        if not staff and (
+            registration.organization is None or not _is_member(person, registration.organization)
+        ):
+            raise RegistrationError(
+                _("The substitute must hold a post at the same organisation."),
+                code="not_a_member",
+            )
+        theirs = Registration.objects.filter(event=event, person=person).first()
+        if theirs is not None:
+            if theirs.status != RegistrationStatus.CANCELLED:
+                raise RegistrationError(
+                    _("%(name)s is already registered for this event.") % {"name": person.name},
+                    code="already_registered",
+                )
+            # A cancelled row of theirs would clash with one registration per person;
+            # its history stays in the historical table.
+            theirs._history_user = by  # type: ignore[attr-defined]
+            theirs.delete()
+        previous = registration.person
+        registration.substitute_for = previous
+        registration.person = person
+        _save(registration, by, f"substitute for {previous.name}")
+        return registration
+
+
+# --- Waitlist -----------------------------------------------------------------------
+
+
+def _promote(event: Event, *, now: datetime.datetime) -> list[Registration]:
+    """Fill free seats from the waitlist, in ticket order, skipping (without moving)
+    those whose organisation is at its quota. The event must be locked."""
+    seated = Registration.objects.seated().filter(event=event)
+    free = event.capacity - seated.count()
+    if free <= 0:
+        return []
+    quota = event.quota_per_organization
+    per_org: Counter[int | None] = Counter(
+        seated.exclude(organization=None).values_list("organization_id", flat=True)
+    )
+    confirm_by = (
+        now + datetime.timedelta(hours=event.promotion_hours) if event.promotion_hours else None
+    )
+    promoted = []
+    for waiting in Registration.objects.waiting().filter(event=event).select_for_update():
+        if free <= 0:
+            break
+        org = waiting.organization_id
+        if quota is not None and org is not None and per_org[org] >= quota:
+            continue
+        waiting.status = RegistrationStatus.CONFIRMED
+        waiting.waitlist_number = None
+        waiting.confirm_by = confirm_by
+        _save(waiting, None, "promoted from the waitlist")
+        per_org[org] += 1
+        free -= 1
+        promoted.append(waiting)
+    return promoted
+
+
+def registration_promote_waiting(*, event: Event) -> list[Registration]:
+    """Offer the free seats to the waiting people, in order, honouring quotas.
+
+    A promoted registration is confirmed with `confirm_by` set: the person confirms
+    within the event's promotion_hours or the seat goes to the next one.
+    """
+    with transaction.atomic():
+        return _promote(_lock(event), now=timezone.now())
+
+
+def registration_confirm_offer(*, registration: Registration, by: Actor = None) -> Registration:
+    """The person accepts a seat offered from the waitlist."""
+    by = _user(by)
+    with transaction.atomic():
+        _event, registration = _lock_registration(registration)
+        _check_owner(registration, by)
+        if registration.status not in SEATED:
+            raise RegistrationError(
+                _("This offer has expired or the registration was cancelled."), code="expired"
+            )
+        if registration.confirm_by is not None:
+            registration.confirm_by = None
+            _save(registration, by, "offer confirmed")
+        return registration
+
+
+def registrations_release_expired_offers(
+    *, event: Event | None = None, now: datetime.datetime | None = None
+) -> list[Registration]:
+    """Cancel the seats offered from the waitlist and not confirmed in time, and offer
+    them to the next people. Safe to run twice; one transaction per event."""
+    now = now or timezone.now()
+    expired = Registration.objects.filter(status=RegistrationStatus.CONFIRMED, confirm_by__lt=now)
+    if event is not None:
+        expired = expired.filter(event=event)
+    released: list[Registration] = []
+    for event_id in expired.values_list("event_id", flat=True).distinct().order_by("event_id"):
+        with transaction.atomic():
+            locked = _lock(Event(pk=event_id))
+            for registration in expired.filter(event=locked).select_for_update():
+                registration.status = RegistrationStatus.CANCELLED
+                registration.confirm_by = None
+                _save(registration, None, "offer expired")
+                released.append(registration)
+            _promote(locked, now=now)
+    return released
+
+
+# --- Staff --------------------------------------------------------------------------
+
+
+MOVABLE = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.CANCELLED,
+    RegistrationStatus.ATTENDED,
+    RegistrationStatus.NO_SHOW,
+)
+
+
+def registration_move(*, registration: Registration, status: str, by: Actor) -> Registration:
+    """Staff move a person by hand: to the waitlist (at the back), to a seat even over
+    capacity or quota (an explicit override), to attended or no-show, or out.
+
+    The history records who moved whom. A seat freed by the move is offered to the
+    waiting people.
+    """
+    by = _user(by)
+    if not _is_staff(by):
+        raise RegistrationError(_("Only the hub team can move registrations."), code="not_allowed")
+    if status not in MOVABLE:
+        raise RegistrationError(_("Unknown registration status."), code="not_allowed")
+    with transaction.atomic():
+        event, registration = _lock_registration(registration)
+        if registration.status == status:
+            return registration
+        was_seated = registration.status in SEATED
+        now = timezone.now()
+        registration.status = status
+        registration.confirm_by = None
+        if status == RegistrationStatus.WAITLISTED:
+            registration.waitlist_number = _next_waitlist_number(event)
+        else:
+            registration.waitlist_number = None
+        if status == RegistrationStatus.ATTENDED and registration.checked_in_at is None:
+            registration.checked_in_at = now
+            registration.checked_in_by = by
+        _save(registration, by, f"moved to {status} by staff")
+        if was_seated and status not in SEATED:
+            _promote(event, now=now)
+        return registration
+
+
+def _may_check_in(user: User | None, event: Event) -> bool:
+    if _is_staff(user):
+        return True
+    from diplohub.accounts.models import Role
+
+    return bool(
+        user is not None
+        and user.is_active
+        and event.host_id is not None
+        and user.organization_id == event.host_id
+        and user.has_role(Role.HOST)
+    )
+
+
+def registration_check_in(*, registration: Registration, by: Actor) -> Registration:
+    """Record an arrival (staff, or a host at the event's host institution). Twice is once."""
+    by = _user(by)
+    with transaction.atomic():
+        event, registration = _lock_registration(registration)
+        if not _may_check_in(by, event):
+            raise RegistrationError(
+                _("Only the hub team and the host can check people in."), code="not_allowed"
+            )
+        if registration.status == RegistrationStatus.ATTENDED:
+            return registration
+        if registration.status not in SEATED:
+            raise RegistrationError(
+                _("%(name)s has no seat at this event.") % {"name": registration.person.name},
+                code="not_seated",
+            )
+        registration.status = RegistrationStatus.ATTENDED
+        registration.confirm_by = None
+        registration.checked_in_at = timezone.now()
+        registration.checked_in_by = by
+        _save(registration, by, "checked in")
+        return registration
+
+
+def registration_mark_no_show(*, registration: Registration, by: Actor) -> Registration:
+    return registration_move(registration=registration, status=RegistrationStatus.NO_SHOW, by=by)
