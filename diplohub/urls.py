@@ -24,5 +24,6 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("diplohub.accounts.urls")),
     path("directory/", include("diplohub.directory.urls")),
+    path("programme/", include("diplohub.events.urls")),
     path("", include("diplohub.web.urls")),
 )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from diplohub.events import feeds, views
+
+app_name = "events"
+
+urlpatterns = [
+    path("", views.programme, name="programme"),
+    path("mine/", views.mine, name="mine"),
+    path("calendar.ics", views.public_calendar, name="calendar"),
+    path("feed.atom", feeds.UpcomingEventsFeed(), name="feed"),
+    path("feeds/<str:token>.ics", views.personal_calendar, name="personal-calendar"),
+    path("<slug:slug>/", views.detail, name="detail"),
+    path("<slug:slug>/calendar.ics", views.event_calendar, name="event-calendar"),
+    path("<slug:slug>/register/", views.register, name="register"),
+]

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from itertools import groupby
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from diplohub.events import calendars, services
+from diplohub.events.models import (
+    SEATED,
+    AgendaItem,
+    CalendarFeed,
+    Event,
+    EventQuerySet,
+    Invitation,
+    Registration,
+    RegistrationStatus,
+)
+from diplohub.events.schema_org import event_json_ld
+from diplohub.events.selectors import events_visible_to, person_of, seats_of
+from diplohub.lib.pagecache import cached_for_visitors
+
+
+def _with_relations(events: EventQuerySet) -> EventQuerySet:
+    return events.select_related("series", "host").prefetch_related("co_organisers")
+
+
+def _get_event_for_user(request: HttpRequest, slug: str) -> Event:
+    """The event, or 404 when it does not exist or the user may not see it (no hint which)."""
+    events = events_visible_to(request.user, drafts=True)
+    agenda = AgendaItem.objects.prefetch_related("speakers")
+    return get_object_or_404(
+        _with_relations(events).prefetch_related(Prefetch("agenda", queryset=agenda)),
+        slug=slug,
+    )
+
+
+@require_GET
+@cached_for_visitors
+def programme(request: HttpRequest) -> HttpResponse:
+    visible = _with_relations(events_visible_to(request.user))
+    past = list(visible.past())
+    past_by_year = [
+        (year, list(events))
+        for year, events in groupby(past, key=lambda e: timezone.localtime(e.start).year)
+    ]
+    return render(
+        request,
+        "events/programme.html",
+        {"upcoming": list(visible.upcoming()), "past_by_year": past_by_year},
+    )
+
+
+@require_GET
+@cached_for_visitors
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _get_event_for_user(request, slug)
+    person = person_of(request.user)
+    registration = None
+    position = None
+    if person is not None:
+        registration = Registration.objects.filter(event=event, person=person).first()
+        if registration is not None:
+            position = services.registration_waitlist_position(registration=registration)
+    return render(
+        request,
+        "events/detail.html",
+        {
+            "event": event,
+            "seats": seats_of(event),
+            "registration": registration,
+            "waitlist_position": position,
+            "has_person": person is not None,
+            "json_ld": event_json_ld(event, request),
+            "map_url": _map_url(event),
+        },
+    )
+
+
+def _map_url(event: Event) -> str:
+    """OpenStreetMap at the venue: by coordinates when known, else by address."""
+    if event.latitude is not None and event.longitude is not None:
+        return (
+            f"https://www.openstreetmap.org/?mlat={event.latitude}&mlon={event.longitude}"
+            f"#map=17/{event.latitude}/{event.longitude}"
+        )
+    if event.address:
+        return "https://www.openstreetmap.org/search?query=" + quote(event.address)
+    return ""
+
+
+@login_required
+@require_POST
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _get_event_for_user(request, slug)
+    person = person_of(request.user)
+    if person is None:
+        messages.error(
+            request,
+            _(
+                "Your account is not linked to a person in the directory yet; "
+                "please ask the hub team to register you."
+            ),
+        )
+        return redirect(event)
+    invitation = Invitation.objects.filter(event=event, person=person).first()
+    try:
+        registration = services.registration_create(
+            event=event, person=person, by=request.user, invitation=invitation
+        )
+    except services.RegistrationError as error:
+        messages.error(request, error.message)
+        return redirect(event)
+    if registration.status == RegistrationStatus.WAITLISTED:
+        position = services.registration_waitlist_position(registration=registration)
+        messages.success(
+            request,
+            _("The event is full: you are number %(position)s on the waitlist.")
+            % {"position": position},
+        )
+    else:
+        messages.success(request, _("You are registered. We look forward to seeing you."))
+    return redirect(event)
+
+
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    person = person_of(request.user)
+    registrations: list[Registration] = []
+    feed = None
+    if person is not None:
+        feed, _created = CalendarFeed.objects.get_or_create(person=person)
+        registrations = list(
+            Registration.objects.filter(person=person)
+            .exclude(event__status="draft")
+            .select_related("event__series", "event__host")
+            .order_by("-event__start")
+        )
+        for registration in registrations:
+            registration.position = services.registration_waitlist_position(  # type: ignore[attr-defined]
+                registration=registration
+            )
+    now = timezone.now()
+    return render(
+        request,
+        "events/mine.html",
+        {
+            "person": person,
+            "upcoming": [r for r in registrations if r.event.end >= now][::-1],
+            "past": [r for r in registrations if r.event.end < now],
+            "feed": feed,
+        },
+    )
+
+
+# Calendars -----------------------------------------------------------------------
+
+
+def _circle_name() -> str:
+    return settings.HUB_CIRCLE_NAME
+
+
+@require_GET
+def event_calendar(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _get_event_for_user(request, slug)
+    calendar = calendars.calendar_of([event], request, name=f"{_circle_name()}: {event.title}")
+    return calendars.calendar_response(calendar, filename=f"{event.slug}.ics")
+
+
+@require_GET
+@cached_for_visitors
+def public_calendar(request: HttpRequest) -> HttpResponse:
+    events = Event.objects.public().upcoming().select_related("series")
+    calendar = calendars.calendar_of(events, request, name=_circle_name())
+    return calendars.calendar_response(calendar)
+
+
+@require_GET
+def personal_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    feed = CalendarFeed.objects.select_related("person").filter(token=token).first()
+    if feed is None:
+        raise Http404
+    registrations = (
+        Registration.objects.filter(
+            person=feed.person, status__in=(*SEATED, RegistrationStatus.WAITLISTED)
+        )
+        .filter(event__in=Event.objects.published())
+        .select_related("event")
+        .order_by("event__start")
+    )
+    events = [r.event for r in registrations]
+    waiting = frozenset(
+        r.event_id for r in registrations if r.status == RegistrationStatus.WAITLISTED
+    )
+    name = _("%(circle)s: my events") % {"circle": _circle_name()}
+    calendar = calendars.calendar_of(events, request, name=name, tentative=waiting)
+    response = calendars.calendar_response(calendar)
+    response["Cache-Control"] = "private, max-age=300"
+    return response
