@@ -6,6 +6,8 @@ else. Production sets DATABASE_URL to PostgreSQL, SECRET_KEY, EMAIL_URL and
 DIPLOHUB_HTTPS=1.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -113,6 +115,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'diplohub.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests get a file, not SQLite's in-memory default, so that the concurrency tests'
+    # threads share one database; one file per test process, so parallel runs don't clash.
+    _test_file = Path(tempfile.gettempdir()) / f"diplohub-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(_test_file)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache (Redis) is needed once several app processes serve the hub, so that
