@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from diplohub.events.models import Event, EventQuerySet
@@ -49,10 +50,11 @@ class UpcomingEventsFeed(Feed):
         return item.title
 
     def item_description(self, item: Event) -> str:
-        when = date_format(timezone.localtime(item.start), "DATETIME_FORMAT")
+        when = date_format(timezone.localtime(item.start), "l j F Y, H:i")
         where = ", ".join(part for part in (item.venue, item.address) if part)
         lines = [item.summary, f"{when} ({settings.TIME_ZONE})", where]
-        return "\n".join(line for line in lines if line)
+        # The summary is HTML (type="html"): one escaped line each.
+        return "<br>".join(escape(line) for line in lines if line)
 
     def item_link(self, item: Event) -> str:
         return item.get_absolute_url()
