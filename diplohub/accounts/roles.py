@@ -17,6 +17,7 @@ ROLE_NAMES = ("staff", "host", "member")
 
 STAFF_PERMISSIONS = (
     Q(content_type__app_label="directory")
+    | Q(content_type__app_label="events")
     | Q(content_type__app_label="accounts", content_type__model="apitoken")
     | Q(content_type__app_label="accounts", codename="view_user")
 )
