@@ -17,9 +17,11 @@ build_demo() works in steps, in one transaction:
 4. posts and their fictitious holders: a head for every consular post, science
    attachés and counsellors, and the posts listed in demo_posts.csv;
 5. rotations: for posts marked so, an earlier holder whose tenure
-   services.post_assign() ends when the current holder starts.
+   services.post_assign() ends when the current holder starts;
+6. the Circle programme on top of it (diplohub/events/demo.py).
 
-The same files give the same rows: no randomness, no dates relative to today.
+The same files give the same rows: no randomness, no dates relative to today, except
+the programme's event dates, which follow the build week (events/demo.py says why).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from diplohub.directory.models import (
     sort_key,
 )
 from diplohub.directory.services import post_assign
+from diplohub.events.demo import DemoEventsError, build_demo_events, reset_demo_events
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -165,6 +168,7 @@ def demo_is_loaded() -> bool:
 @transaction.atomic
 def reset_demo() -> None:
     """Empty the directory, history included, so build_demo() starts from scratch."""
+    reset_demo_events()  # events hold on to organisations and people
     for model in (Membership, Post, Person, Organization, Topic):
         model.objects.all().delete()
     for model in (Membership, Post, Person, Organization):
@@ -183,6 +187,10 @@ def build_demo(*, stdout: Any = None, data_dir: Path = DATA_DIR) -> str:
     builder.organisations("demo_ecosystem.csv")
     builder.save_organisations()
     builder.people_and_posts()
+    try:
+        build_demo_events(stdout=stdout)  # says what it built on stdout
+    except DemoEventsError as error:
+        raise DemoDataError(str(error)) from error
     return builder.summary()
 
 

@@ -7,13 +7,12 @@ import datetime
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from diplohub.events.models import Event, EventQuerySet
+from diplohub.events.templatetags.programme import long_date
 
 MAX_ITEMS = 100
 
@@ -50,7 +49,7 @@ class UpcomingEventsFeed(Feed):
         return item.title
 
     def item_description(self, item: Event) -> str:
-        when = date_format(timezone.localtime(item.start), "l j F Y, H:i")
+        when = long_date(item.start)
         where = ", ".join(part for part in (item.venue, item.address) if part)
         lines = [item.summary, f"{when} ({settings.TIME_ZONE})", where]
         # The summary is HTML (type="html"): one escaped line each.

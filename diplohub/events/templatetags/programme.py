@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import template
-from django.conf import settings
-from django.utils.translation import get_language_info, gettext
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language_info, gettext, pgettext
 
 from diplohub.events.models import Event
 
@@ -46,6 +49,9 @@ def language_names(codes: list[str]) -> str:
     return ", ".join(names)
 
 
-@register.simple_tag
-def hub_time_zone() -> str:
-    return settings.TIME_ZONE
+@register.filter
+def long_date(value: datetime.datetime) -> str:
+    """'Thursday 10 December 2026, 10:00' in the hub's time zone, as each language writes it."""
+    # Translators: a PHP-style date format (Django's "date" filter), with the weekday.
+    fmt = pgettext("date format for event times", "l j F Y, H:i")
+    return date_format(timezone.localtime(value), fmt)
