@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Swagger
 from diplohub.accounts.api import ApiError, install_error_handlers
 from diplohub.accounts.api import router as accounts_router
 from diplohub.directory.api import router as directory_router
+from diplohub.events.api import router as events_router
 
 
 class HubAPI(NinjaAPI):
@@ -73,5 +74,6 @@ api = HubAPI(
 install_error_handlers(api)
 api.add_router("/", directory_router)
 api.add_router("/", accounts_router)
+api.add_router("/", events_router)
 
 __all__ = ["ApiError", "api"]

@@ -5,18 +5,22 @@ its schema does not describe fails here; so does interactive documentation that 
 load anything from outside the site.
 """
 
+import datetime
 import re
 import types
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from jsonschema import Draft202012Validator
 from ninja import Router
 
 from diplohub.accounts.models import ApiToken
 from diplohub.api import HubAPI, api
 from diplohub.directory.models import Person, Topic
+from diplohub.events.models import Event
+from diplohub.events.services import registration_create
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 # Routes of the API that are not operations: the document itself, the docs page, the
@@ -93,6 +97,21 @@ def samples(cast) -> dict[str, str]:
     cast.japan.exequatur_date = "2019-04-01"
     cast.japan.save()
     Person.objects.filter(given_name="Kenji").update(languages=["ja", "en"])
+    # Every {slug} path takes the same sample, so an event shares the organisation's
+    # slug; Sofia (whose token the GETs use) and Kenji are registered for it.
+    start = timezone.now() + datetime.timedelta(days=7)
+    event = Event.objects.create(
+        kind="visit",
+        title="Visit",
+        slug=cast.japan.slug,
+        start=start,
+        end=start + datetime.timedelta(hours=2),
+        status="published",
+        capacity=1,
+    )
+    sofia = Person.objects.create(given_name="Sofia", family_name="Staff", user=cast.staff)
+    registration_create(event=event, person=sofia, by=cast.staff)
+    registration_create(event=event, person=Person.objects.get(given_name="Kenji"))
     return {
         "slug": cast.japan.slug,
         "person_id": str(Person.objects.get(given_name="Kenji").pk),
