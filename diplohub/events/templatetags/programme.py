@@ -7,7 +7,7 @@ import datetime
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language_info, gettext, pgettext
+from django.utils.translation import get_language_info, gettext
 
 from diplohub.events.models import Event
 
@@ -53,5 +53,5 @@ def language_names(codes: list[str]) -> str:
 def long_date(value: datetime.datetime) -> str:
     """'Thursday 10 December 2026, 10:00' in the hub's time zone, as each language writes it."""
     # Translators: a PHP-style date format (Django's "date" filter), with the weekday.
-    fmt = pgettext("date format for event times", "l j F Y, H:i")
+    fmt = gettext("l j F Y, H:i")
     return date_format(timezone.localtime(value), fmt)

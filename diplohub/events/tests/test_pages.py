@@ -93,6 +93,24 @@ def test_staff_see_everything_published(client, programme, cast):
     }
 
 
+def test_the_programme_reads_in_catalan(client, programme):
+    html = client.get("/ca/programme/").content.decode()
+    assert "Visita al centre de supercomputació" in html
+    assert "Cercle Diplomàtic — 3a edició" in html
+    assert '<html lang="ca">' in html
+
+
+def test_event_times_read_naturally_in_spanish_and_catalan(client, programme):
+    start = programme.visit.start.astimezone(MADRID)
+    es = client.get("/es/programme/visit-supercomputer/").content.decode()
+    ca = client.get("/ca/programme/visit-supercomputer/").content.decode()
+    assert f"{start.day} de " in es and f" de {start.year}, 10:00" in es
+    assert "Quedan 30 plazas." in es
+    assert "Círculo Diplomático — 3.ª edición" in es
+    assert f" de {start.year}, 10:00" in ca
+    assert "Queden 30 places." in ca
+
+
 def test_the_programme_answers_only_get(client, programme):
     assert client.post("/en/programme/").status_code == 405
 
