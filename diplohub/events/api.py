@@ -147,7 +147,8 @@ def _event_to_register(request: HttpRequest, slug: str) -> Event:
     """A published event by slug. Invitation-only events are found too: a colleague of
     an invited mission may register without an invitation of their own, and the
     service answers who may not (403 not_invited)."""
-    event = Event.objects.published().filter(slug=slug).first()
+    # Only the id: the service reads the whole row again under its lock.
+    event = Event.objects.published().filter(slug=slug).only("pk").first()
     if event is None:
         raise ApiError(404, f"No published event has the slug '{slug}'.")
     return event
@@ -437,7 +438,8 @@ def register(request: HttpRequest, slug: str) -> Any:
         )
     except services.RegistrationError as error:
         return _refusal(error)
-    return _answer(registration)
+    # The service's own object (event row and organisation already loaded): no re-read.
+    return registration
 
 
 @router.delete(

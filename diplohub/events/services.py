@@ -16,7 +16,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -109,19 +109,17 @@ def _next_waitlist_number(event: Event) -> int:
     return (top or 0) + 1
 
 
-def _org_seats(event: Event, organization_id: int | None) -> int:
-    if organization_id is None:
-        return 0
-    return (
-        Registration.objects.seated().filter(event=event, organization_id=organization_id).count()
-    )
-
-
 def _has_room(event: Event, organization_id: int | None) -> bool:
-    if Registration.objects.seated().filter(event=event).count() >= event.capacity:
+    """A seat is free and the organisation is under its quota (one query)."""
+    seated = Registration.objects.seated().filter(event=event)
+    counts = seated.aggregate(
+        total=Count("pk"),
+        mine=Count("pk", filter=Q(organization_id=organization_id)),
+    )
+    if counts["total"] >= event.capacity:
         return False
     quota = event.quota_per_organization
-    return quota is None or _org_seats(event, organization_id) < quota
+    return quota is None or organization_id is None or counts["mine"] < quota
 
 
 def _save(registration: Registration, by: User | None, reason: str) -> None:
@@ -225,6 +223,7 @@ def registration_create(
         event = _lock(event)
         existing = Registration.objects.filter(event=event, person=person).first()
         if existing is not None and existing.status != RegistrationStatus.CANCELLED:
+            existing.event = event
             return existing
 
         now = timezone.now()
