@@ -13,4 +13,6 @@ urlpatterns = [
     path("<slug:slug>/", views.detail, name="detail"),
     path("<slug:slug>/calendar.ics", views.event_calendar, name="event-calendar"),
     path("<slug:slug>/register/", views.register, name="register"),
+    path("<slug:slug>/cancel/", views.cancel, name="cancel"),
+    path("<slug:slug>/confirm/", views.confirm, name="confirm"),
 ]

@@ -78,6 +78,10 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "seats": seats_of(event),
             "registration": registration,
             "waitlist_position": position,
+            "can_cancel": registration is not None
+            and registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+            and not event.is_past
+            and not event.is_cancelled,
             "has_person": person is not None,
             "json_ld": event_json_ld(event, request),
             "map_url": _map_url(event),
@@ -129,6 +133,44 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(request, _("You are registered. We look forward to seeing you."))
     return redirect(event)
+
+
+def _get_registration_for_user(request: HttpRequest, slug: str) -> Registration:
+    """The signed-in person's own registration for a visible event, or 404."""
+    event = _get_event_for_user(request, slug)
+    person = person_of(request.user)
+    if person is None:
+        raise Http404
+    return get_object_or_404(
+        Registration.objects.select_related("event"), event=event, person=person
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, slug: str) -> HttpResponse:
+    registration = _get_registration_for_user(request, slug)
+    try:
+        services.registration_cancel(registration=registration, by=request.user)
+    except services.RegistrationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your registration has been cancelled."))
+    return redirect(registration.event)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """The person accepts a seat offered to them from the waitlist."""
+    registration = _get_registration_for_user(request, slug)
+    try:
+        services.registration_confirm_offer(registration=registration, by=request.user)
+    except services.RegistrationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Thank you: your seat is confirmed."))
+    return redirect(registration.event)
 
 
 @login_required

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.utils import timezone
 
 from diplohub.events.models import Registration, RegistrationStatus
 from diplohub.events.tests.stories import MADRID, build_programme, make_event
@@ -360,3 +361,58 @@ def test_my_events_for_a_user_without_a_person(client, programme, cast):
 def test_my_events_answers_only_get(client, programme, cast):
     client.force_login(cast.consul)
     assert client.post("/en/programme/mine/").status_code == 405
+
+
+# Cancelling and confirming an offered seat ------------------------------------------------
+
+
+def test_a_consul_cancels_and_the_seat_goes_to_the_waitlist(client, programme, cast):
+    small = make_event("small-visit", capacity=1)
+    client.force_login(cast.consul)
+    client.post("/en/programme/small-visit/register/")
+    client.force_login(cast.attache)
+    client.post("/en/programme/small-visit/register/")
+    client.force_login(cast.consul)
+    html = client.get("/en/programme/small-visit/").content.decode()
+    assert 'action="/en/programme/small-visit/cancel/"' in html
+    response = client.post("/en/programme/small-visit/cancel/", follow=True)
+    assert "Your registration has been cancelled." in response.content.decode()
+    statuses = dict(Registration.objects.filter(event=small).values_list("person", "status"))
+    assert statuses == {
+        cast.consul.person.pk: RegistrationStatus.CANCELLED,
+        cast.attache.person.pk: RegistrationStatus.CONFIRMED,
+    }
+
+    # Ana was promoted: she confirms the seat offered to her.
+    client.force_login(cast.attache)
+    html = client.get("/en/programme/small-visit/").content.decode()
+    assert "A seat has been offered to you from the waitlist." in html
+    response = client.post("/en/programme/small-visit/confirm/", follow=True)
+    assert "Thank you: your seat is confirmed." in response.content.decode()
+    assert Registration.objects.get(event=small, person=cast.attache.person).confirm_by is None
+
+
+def test_cancelling_after_the_deadline_is_refused_with_a_message(client, programme, cast):
+    event = make_event("strict-visit", cancellation_deadline=timezone.now())
+    client.force_login(cast.consul)
+    client.post("/en/programme/strict-visit/register/")
+    response = client.post("/en/programme/strict-visit/cancel/", follow=True)
+    assert "The cancellation deadline has passed" in response.content.decode()
+    assert Registration.objects.get(event=event).status == RegistrationStatus.CONFIRMED
+
+
+def test_nobody_cancels_a_seat_that_is_not_theirs(client, programme, cast):
+    client.force_login(cast.consul)
+    client.post("/en/programme/visit-supercomputer/register/")
+    client.force_login(cast.attache)  # has no registration for it
+    assert client.post("/en/programme/visit-supercomputer/cancel/").status_code == 404
+    client.force_login(cast.outsider)  # has no person at all
+    assert client.post("/en/programme/visit-supercomputer/cancel/").status_code == 404
+    assert Registration.objects.get().status == RegistrationStatus.CONFIRMED
+
+
+def test_cancel_and_confirm_answer_only_post(client, programme, cast):
+    client.force_login(cast.consul)
+    client.post("/en/programme/visit-supercomputer/register/")
+    assert client.get("/en/programme/visit-supercomputer/cancel/").status_code == 405
+    assert client.get("/en/programme/visit-supercomputer/confirm/").status_code == 405
