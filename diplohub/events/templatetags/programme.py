@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language_info, gettext
+from django.utils.translation import get_language, get_language_info, gettext
 
 from diplohub.events.models import Event
 
 register = template.Library()
+CATALAN_ELISION = re.compile(r"\bde ([aeiouàèéíòóú])", re.IGNORECASE)
 
 
 def _edition(number: int) -> str:
@@ -54,4 +56,8 @@ def long_date(value: datetime.datetime) -> str:
     """'Thursday 10 December 2026, 10:00' in the hub's time zone, as each language writes it."""
     # Translators: a PHP-style date format (Django's "date" filter), with the weekday.
     fmt = gettext("l j F Y, H:i")
-    return date_format(timezone.localtime(value), fmt)
+    text = date_format(timezone.localtime(value), fmt)
+    if get_language() == "ca":
+        # Catalan elides "de" before a vowel: "10 d'abril", "15 d'octubre".
+        text = CATALAN_ELISION.sub(r"d'\1", text)
+    return text

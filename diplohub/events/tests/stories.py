@@ -54,7 +54,21 @@ def make_event(slug: str, *, days: int = 20, hours: int = 3, **fields) -> Event:
     return Event.objects.create(**values)
 
 
+def ensure_catalogues() -> None:
+    """Compile the Spanish and Catalan catalogues if they are missing or stale, as
+    `make test` does, so these tests also run on their own after a .po change."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from diplohub.web.tests.test_translations import LANGUAGES, _compile_if_stale, _po_path
+
+    if any([_compile_if_stale(_po_path(language)) for language in LANGUAGES]):
+        with override_settings(LOCALE_PATHS=list(settings.LOCALE_PATHS)):
+            pass  # makes Django drop the catalogues it has loaded
+
+
 def build_programme(cast) -> Programme:  # type: ignore[no-untyped-def]
+    ensure_catalogues()
     circle = Series.objects.create(
         slug="diplomatic-circle",
         name_en="Diplomatic Circle",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from diplohub.events.models import Registration, RegistrationStatus
-from diplohub.events.tests.stories import MADRID, build_programme, make_event
+from diplohub.events.templatetags.programme import long_date
+from diplohub.events.tests.stories import MADRID, build_programme, ensure_catalogues, make_event
 
 
 @pytest.fixture
@@ -416,3 +418,18 @@ def test_cancel_and_confirm_answer_only_post(client, programme, cast):
     client.post("/en/programme/visit-supercomputer/register/")
     assert client.get("/en/programme/visit-supercomputer/cancel/").status_code == 405
     assert client.get("/en/programme/visit-supercomputer/confirm/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Thursday 15 April 2027, 10:00"),
+        ("es", "jueves 15 de abril de 2027, 10:00"),
+        ("ca", "dijous 15 d'abril de 2027, 10:00"),
+    ],
+)
+def test_event_dates_are_written_as_each_language_writes_them(language, expected):
+    ensure_catalogues()
+    when = datetime.datetime(2027, 4, 15, 10, 0, tzinfo=MADRID)
+    with translation.override(language):
+        assert long_date(when).lower() == expected.lower()
