@@ -109,17 +109,20 @@ def _next_waitlist_number(event: Event) -> int:
     return (top or 0) + 1
 
 
-def _has_room(event: Event, organization_id: int | None) -> bool:
-    """A seat is free and the organisation is under its quota (one query)."""
-    seated = Registration.objects.seated().filter(event=event)
-    counts = seated.aggregate(
-        total=Count("pk"),
-        mine=Count("pk", filter=Q(organization_id=organization_id)),
+def _seat_or_ticket(event: Event, organization_id: int | None) -> int | None:
+    """None if a seat is free and the organisation is under its quota, else the next
+    waitlist ticket. One query, as it runs while the event is locked."""
+    counts = Registration.objects.filter(event=event).aggregate(
+        seated=Count("pk", filter=Q(status__in=SEATED)),
+        mine=Count("pk", filter=Q(status__in=SEATED, organization_id=organization_id)),
+        top=Max("waitlist_number"),
     )
-    if counts["total"] >= event.capacity:
-        return False
     quota = event.quota_per_organization
-    return quota is None or organization_id is None or counts["mine"] < quota
+    if counts["seated"] < event.capacity and (
+        quota is None or organization_id is None or counts["mine"] < quota
+    ):
+        return None
+    return (counts["top"] or 0) + 1
 
 
 def _save(registration: Registration, by: User | None, reason: str) -> None:
@@ -249,12 +252,11 @@ def registration_create(
         registration.registered_by = by
         registration.confirm_by = None
         registration.substitute_for = None
-        if _has_room(event, seat_for.pk if seat_for else None):
-            registration.status = RegistrationStatus.CONFIRMED
-            registration.waitlist_number = None
-        else:
-            registration.status = RegistrationStatus.WAITLISTED
-            registration.waitlist_number = _next_waitlist_number(event)
+        ticket = _seat_or_ticket(event, seat_for.pk if seat_for else None)
+        registration.waitlist_number = ticket
+        registration.status = (
+            RegistrationStatus.CONFIRMED if ticket is None else RegistrationStatus.WAITLISTED
+        )
         _save(registration, by, "registered again" if existing else "registered")
         Invitation.objects.filter(event=event, person=person).update(
             status=InvitationStatus.REGISTERED, answered_at=now
@@ -371,9 +373,14 @@ def registration_substitute(
 # --- Waitlist -----------------------------------------------------------------------
 
 
-def _promote(event: Event, *, now: datetime.datetime) -> list[Registration]:
+def _promote(
+    event: Event, *, now: datetime.datetime, passing_over: int | None = None
+) -> list[Registration]:
     """Fill free seats from the waitlist, in ticket order, skipping (without moving)
-    those whose organisation is at its quota. The event must be locked."""
+    those whose organisation is at its quota. The event must be locked.
+
+    `passing_over`: a registration staff have just moved to the waitlist, which must
+    not be handed its seat straight back."""
     seated = Registration.objects.seated().filter(event=event)
     free = event.capacity - seated.count()
     if free <= 0:
@@ -386,7 +393,8 @@ def _promote(event: Event, *, now: datetime.datetime) -> list[Registration]:
         now + datetime.timedelta(hours=event.promotion_hours) if event.promotion_hours else None
     )
     promoted = []
-    for waiting in Registration.objects.waiting().filter(event=event).select_for_update():
+    waiting_list = Registration.objects.waiting().filter(event=event).exclude(pk=passing_over)
+    for waiting in waiting_list.select_for_update():
         if free <= 0:
             break
         org = waiting.organization_id
@@ -491,7 +499,7 @@ def registration_move(*, registration: Registration, status: str, by: Actor) -> 
             registration.checked_in_by = by
         _save(registration, by, f"moved to {status} by staff")
         if was_seated and status not in SEATED:
-            _promote(event, now=now)
+            _promote(event, now=now, passing_over=registration.pk)
         return registration
 
 

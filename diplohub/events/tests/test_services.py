@@ -398,3 +398,12 @@ def test_staff_mark_a_no_show(cast, event):
     )
     assert moved.status == RegistrationStatus.NO_SHOW
     assert moved.checked_in_at is None
+
+
+def test_staff_move_to_the_waitlist_is_not_undone_by_the_promotion(cast):
+    event = make_event(capacity=2, quota_per_organization=None)
+    kenji = registration_create(event=event, person=cast.consul.person)
+    moved = registration_move(registration=kenji, status=WAITLISTED, by=cast.staff)
+    assert moved.status == WAITLISTED
+    kenji.refresh_from_db()
+    assert kenji.status == WAITLISTED
