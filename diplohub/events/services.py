@@ -393,7 +393,9 @@ def _promote(
         now + datetime.timedelta(hours=event.promotion_hours) if event.promotion_hours else None
     )
     promoted = []
-    waiting_list = Registration.objects.waiting().filter(event=event).exclude(pk=passing_over)
+    waiting_list = Registration.objects.waiting().filter(event=event)
+    if passing_over is not None:
+        waiting_list = waiting_list.exclude(pk=passing_over)
     for waiting in waiting_list.select_for_update():
         if free <= 0:
             break
