@@ -23,6 +23,33 @@ def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _default_language():  # type: ignore[no-untyped-def]
+    """Each test starts in the default language.
+
+    The test client runs LocaleMiddleware in this thread, and a request to /ca/ leaves
+    Catalan active afterwards; a later fixture's Organization(name=...) would then fill
+    name_ca instead of the default language's column."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():  # type: ignore[no-untyped-def]
+    """Each test starts in the hub's default language, whatever an earlier test activated
+    (modeltranslation writes `name=` into the active language's column)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():  # type: ignore[no-untyped-def]
     """Each test starts with an empty cache (pages, rate-limit counters)."""
     from django.core.cache import cache
