@@ -38,18 +38,6 @@ def _default_language():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _default_language():  # type: ignore[no-untyped-def]
-    """Each test starts in the hub's default language, whatever an earlier test activated
-    (modeltranslation writes `name=` into the active language's column)."""
-    from django.conf import settings
-    from django.utils import translation
-
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.deactivate()
-
-
-@pytest.fixture(autouse=True)
 def _empty_cache():  # type: ignore[no-untyped-def]
     """Each test starts with an empty cache (pages, rate-limit counters)."""
     from django.core.cache import cache
