@@ -1,8 +1,12 @@
 """Markdown from staff and hosts: the formatting survives, anything active does not."""
 
+import re
+
 import pytest
 from django.template import Context, Template
 from django.utils.safestring import SafeString
+from hypothesis import given
+from hypothesis import strategies as st
 
 from diplohub.lib.markdown import render_markdown
 
@@ -74,3 +78,36 @@ def test_the_template_filter_renders_and_sanitises():
     html = template.render(Context({"text": "**Bold** <script>x()</script>"}))
     assert "<strong>Bold</strong>" in html
     assert "<script" not in html
+
+
+PIECES = st.sampled_from(
+    [
+        "<script>",
+        "</script>",
+        "<img src=x onerror=alert(1)>",
+        '<a href="javascript:alert(1)">',
+        "[x](javascript:alert(1))",
+        "<svg onload=alert(1)>",
+        '<p style="x" onclick="y">',
+        "<iframe>",
+        "**bold**",
+        "\n\n",
+        "- item\n",
+        "<",
+        ">",
+        '"',
+        "text ",
+    ]
+)
+
+
+@given(st.lists(st.one_of(PIECES, st.text(max_size=20)), max_size=12).map("".join))
+def test_no_input_gets_active_content_through(source):
+    html = render_markdown(source).lower()
+    assert "<script" not in html
+    assert "<iframe" not in html
+    assert "<svg" not in html
+    assert "<img" not in html
+    assert not re.search(r"<[^>]*\shref\s*=\s*[\"']?\s*javascript:", html)  # as text it is harmless
+    assert not re.search(r"<[^>]*\son\w+\s*=", html)
+    assert not re.search(r"<[^>]*\sstyle\s*=", html)
