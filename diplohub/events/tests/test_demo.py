@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import inspect
 import json
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from diplohub.directory import demo as directory_demo
@@ -35,6 +37,13 @@ def test_every_text_is_written_in_english_spanish_and_catalan():
         for item in event["agenda"]:
             assert all(item["title"][lang] for lang in ("en", "es", "ca")), event["slug"]
     assert 7 <= len(DATA["events"]) <= 10
+
+
+@pytest.mark.django_db
+def test_demo_events_needs_the_directory_first():
+    # Runs before the module's demo is built (tests run in file order).
+    with pytest.raises(CommandError, match="directory is empty"):
+        call_command("demo_events", stdout=StringIO())
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +119,17 @@ def test_the_whole_demo_resets_with_its_programme():
     assert not Event.objects.exists()
     directory_demo.build_demo()
     assert Event.objects.count() == len(DATA["events"])
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("built")
+def test_demo_events_adds_the_programme_to_an_older_demo_directory():
+    out = StringIO()
+    call_command("demo_events", "--if-empty", stdout=out)
+    assert "already loaded" in out.getvalue()
+    with pytest.raises(CommandError, match="demo --reset"):
+        call_command("demo_events", stdout=StringIO())
+    demo.reset_demo_events()
+    out = StringIO()
+    call_command("demo_events", "--if-empty", stdout=out)
+    assert f"Demo programme loaded: {len(DATA['events'])} events" in out.getvalue()
