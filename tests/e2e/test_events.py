@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from diplohub.events.models import Registration, RegistrationStatus
 from diplohub.events.tests.stories import build_programme
@@ -16,6 +16,19 @@ from diplohub.events.tests.stories import build_programme
 @pytest.fixture
 def programme(cast):
     return build_programme(cast)
+
+
+@pytest.fixture
+def console_errors(page: Page) -> list[str]:
+    """Errors the browser logs, Content-Security-Policy refusals included."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" or "Content Security Policy" in message.text:
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    return errors
 
 
 def sign_in(context: BrowserContext, base: str, user) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +43,9 @@ def sign_in(context: BrowserContext, base: str, user) -> None:  # type: ignore[n
     )
 
 
-def test_a_visitor_opens_an_event_and_its_calendar(page: Page, base: str, programme) -> None:
+def test_a_visitor_opens_an_event_and_its_calendar(
+    page: Page, base: str, programme, console_errors: list[str]
+) -> None:
     page.goto(f"{base}/en/")
     page.get_by_role("link", name="Programme", exact=True).first.click()
     expect(page.locator("h1")).to_have_text("Programme")
@@ -49,10 +64,11 @@ def test_a_visitor_opens_an_event_and_its_calendar(page: Page, base: str, progra
     assert response.ok
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     assert "TZID=Europe/Madrid" in response.text()
+    assert console_errors == []
 
 
 def test_a_consul_registers_and_sees_the_confirmation(
-    page: Page, context: BrowserContext, base: str, programme, cast
+    page: Page, context: BrowserContext, base: str, programme, cast, console_errors: list[str]
 ) -> None:
     sign_in(context, base, cast.consul)
     page.goto(f"{base}/en/programme/visit-supercomputer/")
@@ -75,6 +91,7 @@ def test_a_consul_registers_and_sees_the_confirmation(
     assert "/en/programme/feeds/" in feed_url
     feed = page.request.get(feed_url)
     assert "Visit to the supercomputing centre" in feed.text()
+    assert console_errors == []
 
 
 @pytest.mark.parametrize(
