@@ -5,12 +5,14 @@
 Creates a PostgreSQL database (DATABASE_URL, default diplohub_bench_registration on
 127.0.0.1), N members spread over missions, each with an API token, and one event per
 round (100 seats, at most 2 per mission). Serves the hub with gunicorn (two sync
-workers, as in docs/deployment.md); 32 client threads, each on its own keep-alive
-connection, take people from one queue and POST /api/v1/events/<slug>/registration
-with that person's token, as fast as answers come. A tenth of the people submit twice
-(a double click). Prints registrations per second and latency, then checks the result
-in the database: exactly `capacity` seated, no mission over its quota, waitlist tickets
-unique (positions 1..n), no duplicate person, no 5xx.
+workers, as in docs/deployment.md); 32 client threads, each with its own HTTP
+connection (sync workers close it after each answer; the client reconnects), take people
+from one queue and POST /api/v1/events/<slug>/registration with that person's token, as
+fast as answers come. A tenth of the people submit twice (a double click). Prints
+registrations per second, latency and the CPU time one request costs the app processes
+and PostgreSQL, then checks the result in the database: exactly `capacity` seated, no
+mission over its quota, waitlist tickets unique (positions 1..n), no duplicate person,
+no 5xx.
 """
 
 from __future__ import annotations
@@ -138,6 +140,25 @@ def storm(
     return time.perf_counter() - began, latencies, codes, outcomes
 
 
+def cpu_seconds(match: str) -> float:
+    """User + system CPU time of every process whose command line contains `match`
+    (Linux /proc), to tell what one registration costs the app and the database."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if match in cmdline:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def check(database_url: str, slug: str, capacity: int, quota: int) -> dict[str, object]:
     """The invariants, read straight from the database."""
     import psycopg
@@ -204,23 +225,32 @@ def main() -> None:
         f"{args.workers} sync workers, {args.clients} client threads with keep-alive, "
         f"{platform.machine()}, {os.cpu_count()} cores\n"
     )
-    print("| round | requests | registrations/s | requests/s | p50 ms | p99 ms | 5xx | answers |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print(
+        "| round | requests | registrations/s | requests/s | p50 ms | p99 ms | 5xx "
+        "| CPU ms per request: app, PostgreSQL | answers |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     checks = []
     with gunicorn(env, workers=args.workers) as base:
         for r in range(1, args.rounds + 1):
             slug = f"storm-{r}"
             # A tenth of the people click twice; the repeat comes later in the queue.
             submissions = tokens + tokens[:: max(1, 10)]
+            app_cpu, db_cpu = cpu_seconds(base.split("//")[1]), cpu_seconds("postgres")
             elapsed, latencies, codes, outcomes = storm(
                 base, f"/api/v1/events/{slug}/registration", submissions, args.clients
             )
-            errors = sum(n for code, n in codes.items() if code >= 500)
+            app_cpu = cpu_seconds(base.split("//")[1]) - app_cpu
+            db_cpu = cpu_seconds("postgres") - db_cpu
+            errors = sum(count for code, count in codes.items() if code >= 500)
+            n = len(submissions)
             answers = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
             print(
                 f"| {r} | {len(submissions)} | {len(tokens) / elapsed:.0f} "
                 f"| {len(submissions) / elapsed:.0f} | {percentile(latencies, 50):.1f} "
-                f"| {percentile(latencies, 99):.1f} | {errors} | {answers} |",
+                f"| {percentile(latencies, 99):.1f} | {errors} "
+                f"| {app_cpu * 1000 / n:.1f}, {db_cpu * 1000 / n:.1f} "
+                f"| {answers} |",
                 flush=True,
             )
             result = check(database_url, slug, args.capacity, args.quota)

@@ -23,7 +23,11 @@ def run(script: str, env: dict[str, str]) -> int:
 def main() -> None:
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", PG)
-    failures = [script for script in ("bench_import.py", "bench_directory.py") if run(script, env)]
+    failures = [
+        script
+        for script in ("bench_import.py", "bench_directory.py", "bench_registration.py")
+        if run(script, env)
+    ]
     if failures:
         raise SystemExit(f"failed: {', '.join(failures)}")
 
