@@ -15,6 +15,7 @@ What calendar programs rely on, and what each VEVENT carries:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from icalendar import Calendar
+from icalendar import Calendar, Timezone
 from icalendar import Event as VEvent
 
 from diplohub.events.models import Event, EventStatus
@@ -86,8 +87,15 @@ def calendar_of(
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
     for event in events:
         calendar.add_component(vevent(event, request, tentative=event.pk in tentative))
-    calendar.add_missing_timezones()
+    calendar.add_component(_vtimezone(settings.TIME_ZONE))
     return calendar
+
+
+@functools.cache
+def _vtimezone(tzid: str) -> Timezone:
+    """The VTIMEZONE of a zone, from zoneinfo, built once per process (it is read-only
+    afterwards; building it walks every transition and costs more than the rest)."""
+    return Timezone.from_tzid(tzid)
 
 
 def calendar_response(calendar: Calendar, *, filename: str = "") -> HttpResponse:

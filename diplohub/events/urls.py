@@ -1,6 +1,7 @@
 from django.urls import path
 
 from diplohub.events import feeds, views
+from diplohub.lib.pagecache import cached_for_visitors
 
 app_name = "events"
 
@@ -8,7 +9,7 @@ urlpatterns = [
     path("", views.programme, name="programme"),
     path("mine/", views.mine, name="mine"),
     path("calendar.ics", views.public_calendar, name="calendar"),
-    path("feed.atom", feeds.UpcomingEventsFeed(), name="feed"),
+    path("feed.atom", cached_for_visitors(feeds.UpcomingEventsFeed()), name="feed"),
     path("feeds/<str:token>.ics", views.personal_calendar, name="personal-calendar"),
     path("<slug:slug>/", views.detail, name="detail"),
     path("<slug:slug>/calendar.ics", views.event_calendar, name="event-calendar"),

@@ -212,6 +212,7 @@ def _circle_name() -> str:
 
 
 @require_GET
+@cached_for_visitors
 def event_calendar(request: HttpRequest, slug: str) -> HttpResponse:
     event = _get_event_for_user(request, slug)
     calendar = calendars.calendar_of([event], request, name=f"{_circle_name()}: {event.title}")
