@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Count, Max, Q
@@ -109,20 +109,27 @@ def _next_waitlist_number(event: Event) -> int:
     return (top or 0) + 1
 
 
-def _seat_or_ticket(event: Event, organization_id: int | None) -> int | None:
-    """None if a seat is free and the organisation is under its quota, else the next
-    waitlist ticket. One query, as it runs while the event is locked."""
-    counts = Registration.objects.filter(event=event).aggregate(
+def _seats(event: Event, person: Person, organization_id: int | None) -> dict[str, Any]:
+    """What the seat decision needs, in one query, as it runs while the event is locked:
+    seats taken, the organisation's seats, the last waitlist ticket, and the person's
+    registration if they have one."""
+    return Registration.objects.filter(event=event).aggregate(
         seated=Count("pk", filter=Q(status__in=SEATED)),
         mine=Count("pk", filter=Q(status__in=SEATED, organization_id=organization_id)),
         top=Max("waitlist_number"),
+        existing=Max("pk", filter=Q(person=person)),
     )
+
+
+def _ticket(event: Event, seats: dict[str, Any], organization_id: int | None) -> int | None:
+    """None if a seat is free and the organisation is under its quota, else the next
+    waitlist ticket."""
     quota = event.quota_per_organization
-    if counts["seated"] < event.capacity and (
-        quota is None or organization_id is None or counts["mine"] < quota
+    if seats["seated"] < event.capacity and (
+        quota is None or organization_id is None or seats["mine"] < quota
     ):
         return None
-    return (counts["top"] or 0) + 1
+    return (seats["top"] or 0) + 1
 
 
 def _save(registration: Registration, by: User | None, reason: str) -> None:
@@ -202,11 +209,14 @@ def registration_create(
     quota, else on the waitlist. Registering twice gives back the same registration; a
     cancelled one is reactivated at the back of the queue.
 
-    1. Who: a member registers themselves; staff anyone. Read their organisations
-       before taking the lock, to keep the locked part short.
-    2. Lock the event; an active registration of the person is returned as it is.
+    1. Who: a member registers themselves; staff anyone. Their organisations are read
+       and their invitation marked before the lock, to keep the locked part short
+       (one event's registrations queue on it).
+    2. Lock the event; read the counts and any registration of theirs in one query.
+       An active registration is returned as it is.
     3. Check the event is published, upcoming, in its window, and visible to them.
-    4. Seat or ticket, decided on the locked counts.
+    4. Seat or ticket, decided on the locked counts; the insert and its history
+       record; commit.
     """
     by = _user(by)
     staff = _is_staff(by)
@@ -222,16 +232,24 @@ def registration_create(
             code="not_a_member",
         )
 
-    with transaction.atomic():
-        event = _lock(event)
-        existing = Registration.objects.filter(event=event, person=person).first()
-        if existing is not None and existing.status != RegistrationStatus.CANCELLED:
-            existing.event = event
-            return existing
+    seat_for = organization or (organizations[0] if organizations else None)
 
+    with transaction.atomic():
         now = timezone.now()
+        # Before the lock, so as not to hold it longer: rolled back if refused below.
+        Invitation.objects.filter(event=event, person=person).exclude(
+            status=InvitationStatus.REGISTERED
+        ).update(status=InvitationStatus.REGISTERED, answered_at=now)
+        event = _lock(event)
+        seats = _seats(event, person, seat_for.pk if seat_for else None)
+        existing = None
+        if seats["existing"] is not None:
+            existing = Registration.objects.get(pk=seats["existing"])
+            if existing.status != RegistrationStatus.CANCELLED:
+                existing.event = event
+                return existing
+
         _check_open(event, staff=staff, now=now)
-        seat_for = organization or (organizations[0] if organizations else None)
         if event.visibility == Visibility.MEMBERS and not staff and person.user_id is None:
             raise RegistrationError(
                 _("This event is for members of the network; please sign in."),
@@ -245,22 +263,22 @@ def registration_create(
                     code="not_invited",
                 )
             if organization is None and isinstance(invited_for, Organization):
+                if invited_for != seat_for:
+                    seats = _seats(event, person, invited_for.pk)
                 seat_for = invited_for
 
         registration = existing or Registration(event=event, person=person)
+        registration.event = event
         registration.organization = seat_for
         registration.registered_by = by
         registration.confirm_by = None
         registration.substitute_for = None
-        ticket = _seat_or_ticket(event, seat_for.pk if seat_for else None)
+        ticket = _ticket(event, seats, seat_for.pk if seat_for else None)
         registration.waitlist_number = ticket
         registration.status = (
             RegistrationStatus.CONFIRMED if ticket is None else RegistrationStatus.WAITLISTED
         )
         _save(registration, by, "registered again" if existing else "registered")
-        Invitation.objects.filter(event=event, person=person).update(
-            status=InvitationStatus.REGISTERED, answered_at=now
-        )
         return registration
 
 
