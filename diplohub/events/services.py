@@ -399,6 +399,8 @@ def _promote(
 
     `passing_over`: a registration staff have just moved to the waitlist, which must
     not be handed its seat straight back."""
+    if event.status != EventStatus.PUBLISHED or now >= event.start:
+        return []  # no seat to offer at a cancelled event, or once it has started
     seated = Registration.objects.seated().filter(event=event)
     free = event.capacity - seated.count()
     if free <= 0:

@@ -407,3 +407,13 @@ def test_staff_move_to_the_waitlist_is_not_undone_by_the_promotion(cast):
     assert moved.status == WAITLISTED
     kenji.refresh_from_db()
     assert kenji.status == WAITLISTED
+
+
+def test_no_seat_is_offered_once_the_event_has_started(cast):
+    event = make_event(capacity=1, quota_per_organization=None)
+    kenji = registration_create(event=event, person=cast.consul.person)
+    ana = registration_create(event=event, person=cast.attache.person)
+    Event.objects.filter(pk=event.pk).update(start=timezone.now() - datetime.timedelta(minutes=5))
+    registration_cancel(registration=kenji, by=cast.staff)
+    ana.refresh_from_db()
+    assert ana.status == WAITLISTED
