@@ -14,6 +14,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -23,6 +24,17 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from diplohub.directory.models import Organization, Person
+
+# Addresses under /programme/ that an event's slug would hide.
+RESERVED_SLUGS = frozenset({"mine"})
+
+
+def validate_event_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(
+            _("'%(slug)s' is the address of another page; choose another slug."),
+            params={"slug": value},
+        )
 
 
 def new_token() -> str:
@@ -83,7 +95,7 @@ class EventQuerySet(models.QuerySet["Event"]):
 class Event(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
     title = models.CharField(_("title"), max_length=200)
-    slug = models.SlugField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True, validators=[validate_event_slug])
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     description = models.TextField(_("description (Markdown)"), blank=True)
     series = models.ForeignKey(

@@ -433,3 +433,13 @@ def test_event_dates_are_written_as_each_language_writes_them(language, expected
     when = datetime.datetime(2027, 4, 15, 10, 0, tzinfo=MADRID)
     with translation.override(language):
         assert long_date(when).lower() == expected.lower()
+
+
+def test_an_event_cannot_take_the_address_of_my_events(db):
+    from django.core.exceptions import ValidationError
+
+    from diplohub.events.models import validate_event_slug
+
+    with pytest.raises(ValidationError, match="address of another page"):
+        validate_event_slug("mine")
+    validate_event_slug("mine-and-yours")
