@@ -25,7 +25,12 @@ def main() -> None:
     env.setdefault("DATABASE_URL", PG)
     failures = [
         script
-        for script in ("bench_import.py", "bench_directory.py", "bench_registration.py")
+        for script in (
+            "bench_import.py",
+            "bench_directory.py",
+            "bench_event_page.py",
+            "bench_registration.py",
+        )
         if run(script, env)
     ]
     if failures:
