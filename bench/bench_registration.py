@@ -222,7 +222,7 @@ def main() -> None:
     print(
         f"\n{args.people} people from {args.missions} missions, one event of {args.capacity} "
         f"seats (at most {args.quota} per mission) per round, PostgreSQL, gunicorn "
-        f"{args.workers} sync workers, {args.clients} client threads with keep-alive, "
+        f"{args.workers} sync workers, {args.clients} client threads (gunicorn sync workers close each connection), "
         f"{platform.machine()}, {os.cpu_count()} cores\n"
     )
     print(

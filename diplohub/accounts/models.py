@@ -75,7 +75,9 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
         return self.filter(revoked_at__isnull=True, user__is_active=True)
 
     def for_raw(self, raw: str) -> ApiToken | None:
-        return self.active().select_related("user").filter(key_hash=_hash(raw)).first()
+        # The user's directory entry comes along: most token calls act as that person.
+        found = self.active().select_related("user", "user__person")
+        return found.filter(key_hash=_hash(raw)).first()
 
 
 class ApiToken(models.Model):

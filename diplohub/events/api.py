@@ -117,7 +117,10 @@ def _optional_user(request: HttpRequest) -> Any:
 
 
 def _person(request: HttpRequest) -> Person:
-    person = Person.objects.filter(user=request.auth).first()  # type: ignore[attr-defined,misc]
+    try:
+        person: Person | None = request.auth.person  # type: ignore[attr-defined]
+    except Person.DoesNotExist:
+        person = None
     if person is None:
         raise ApiError(
             403,
