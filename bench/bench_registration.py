@@ -222,7 +222,8 @@ def main() -> None:
     print(
         f"\n{args.people} people from {args.missions} missions, one event of {args.capacity} "
         f"seats (at most {args.quota} per mission) per round, PostgreSQL, gunicorn "
-        f"{args.workers} sync workers, {args.clients} client threads (gunicorn sync workers close each connection), "
+        f"{args.workers} sync workers (which close each connection), {args.clients} client "
+        "threads, "
         f"{platform.machine()}, {os.cpu_count()} cores\n"
     )
     print(
