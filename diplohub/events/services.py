@@ -25,6 +25,7 @@ from diplohub.events.models import (
     SEATED,
     Event,
     EventStatus,
+    Feedback,
     Invitation,
     InvitationStatus,
     Registration,
@@ -45,7 +46,8 @@ class RegistrationError(Exception):
     """A registration workflow refused; `code` tells a program why, the message a person.
 
     Codes: closed, cancelled, past, not_invited, not_allowed, quota, deadline,
-    not_yours, already_registered, not_seated, expired, not_a_member.
+    not_yours, already_registered, not_seated, expired, not_a_member, invalid,
+    not_attended, not_ended, already_given.
     """
 
     def __init__(self, message: str, *, code: str) -> None:
@@ -565,3 +567,33 @@ def registration_check_in(*, registration: Registration, by: Actor) -> Registrat
 
 def registration_mark_no_show(*, registration: Registration, by: Actor) -> Registration:
     return registration_move(registration=registration, status=RegistrationStatus.NO_SHOW, by=by)
+
+
+def feedback_give(*, registration: Registration, rating: int, comments: str = "") -> Feedback:
+    """An attendee's one feedback on an event that has ended; a second time is refused."""
+    if not 1 <= rating <= 5:
+        raise RegistrationError(_("Please choose a rating from 1 to 5."), code="invalid")
+    if len(comments) > 4000:
+        raise RegistrationError(
+            _("Please keep your comments under 4000 characters."), code="invalid"
+        )
+    with transaction.atomic():
+        event, registration = _lock_registration(registration)
+        if registration.status != RegistrationStatus.ATTENDED:
+            raise RegistrationError(
+                _("Only people who attended the event can give feedback on it."),
+                code="not_attended",
+            )
+        if event.end > timezone.now():
+            raise RegistrationError(
+                _("You can give feedback once the event has ended."), code="not_ended"
+            )
+        # The registration row is locked, so two submissions cannot both pass this test.
+        if Feedback.objects.filter(registration=registration).exists():
+            raise RegistrationError(
+                _("You have already given feedback on this event. Thank you."),
+                code="already_given",
+            )
+        return Feedback.objects.create(
+            registration=registration, rating=rating, comments=comments.strip()
+        )

@@ -16,4 +16,6 @@ urlpatterns = [
     path("<slug:slug>/register/", views.register, name="register"),
     path("<slug:slug>/cancel/", views.cancel, name="cancel"),
     path("<slug:slug>/confirm/", views.confirm, name="confirm"),
+    path("<slug:slug>/feedback/", views.feedback, name="feedback"),
+    path("<slug:slug>/report/", views.report, name="report"),
 ]

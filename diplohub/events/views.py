@@ -1,31 +1,44 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from itertools import groupby
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import user_has_device
 
 from diplohub.events import calendars, services
+from diplohub.events.forms import FeedbackForm
 from diplohub.events.models import (
     SEATED,
     AgendaItem,
     CalendarFeed,
     Event,
     EventQuerySet,
+    Feedback,
     Invitation,
     Registration,
     RegistrationStatus,
 )
 from diplohub.events.schema_org import event_json_ld
-from diplohub.events.selectors import events_visible_to, person_of, seats_of
+from diplohub.events.selectors import (
+    event_report,
+    events_visible_to,
+    has_feedback,
+    person_of,
+    seats_of,
+)
 from diplohub.lib.pagecache import cached_for_visitors
 
 
@@ -83,6 +96,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             and not event.is_past
             and not event.is_cancelled,
             "has_person": person is not None,
+            "can_give_feedback": _may_give_feedback(registration),
             "json_ld": event_json_ld(event, request),
             "map_url": _map_url(event),
         },
@@ -184,12 +198,17 @@ def mine(request: HttpRequest) -> HttpResponse:
         registrations = list(
             Registration.objects.filter(person=person)
             .exclude(event__status="draft")
-            .select_related("event__series", "event__host")
+            .select_related("event__series", "event__host", "feedback")
             .order_by("-event__start")
         )
         for registration in registrations:
             registration.position = services.registration_waitlist_position(  # type: ignore[attr-defined]
                 registration=registration
+            )
+            registration.feedback_due = (  # type: ignore[attr-defined]
+                registration.status == RegistrationStatus.ATTENDED
+                and registration.event.is_past
+                and not has_feedback(registration)
             )
     now = timezone.now()
     return render(
@@ -249,3 +268,78 @@ def personal_calendar(request: HttpRequest, token: str) -> HttpResponse:
     response = calendars.calendar_response(calendar)
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# After the event ------------------------------------------------------------------
+
+
+def _may_give_feedback(registration: Registration | None) -> bool:
+    return (
+        registration is not None
+        and registration.status == RegistrationStatus.ATTENDED
+        and registration.event.is_past
+        and not Feedback.objects.filter(registration=registration).exists()
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feedback(request: HttpRequest, slug: str) -> HttpResponse:
+    registration = _get_registration_for_user(request, slug)
+    event = registration.event
+    if request.method == "POST":
+        form = FeedbackForm(request.POST)
+        if form.is_valid():
+            try:
+                services.feedback_give(
+                    registration=registration,
+                    rating=form.cleaned_data["rating"],
+                    comments=form.cleaned_data["comments"],
+                )
+            except services.RegistrationError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Thank you for your feedback."))
+            return redirect(event)
+    else:
+        if not _may_give_feedback(registration):
+            if Feedback.objects.filter(registration=registration).exists():
+                messages.info(
+                    request, _("You have already given feedback on this event. Thank you.")
+                )
+            else:
+                messages.error(
+                    request, _("Feedback is open to attendees once the event has ended.")
+                )
+            return redirect(event)
+        form = FeedbackForm()
+    return render(request, "events/feedback.html", {"event": event, "form": form})
+
+
+def organiser_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Hub staff, or a host at the event's host organisation; the view gets the event.
+
+    Anonymous visitors go to sign in, everyone else gets 403 (404 if there is no such
+    event). Staff with an authenticator app must have given a code in this session."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        event = get_object_or_404(Event.objects.select_related("host"), slug=slug)
+        if user.is_hub_staff:
+            verified = getattr(user, "is_verified", None)
+            if callable(verified) and not verified() and user_has_device(user):
+                return redirect_to_login(request.get_full_path())
+        elif not (event.host is not None and user.can_edit_organization(event.host)):
+            raise PermissionDenied(_("This page is for the hub team and the event's host."))
+        return view(request, event, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@organiser_required
+def report(request: HttpRequest, event: Event) -> HttpResponse:
+    return render(request, "events/report.html", {"event": event, "report": event_report(event)})
