@@ -597,3 +597,23 @@ def feedback_give(*, registration: Registration, rating: int, comments: str = ""
         return Feedback.objects.create(
             registration=registration, rating=rating, comments=comments.strip()
         )
+
+
+def registrations_purge_security_notes(
+    *, days: int = 1, now: datetime.datetime | None = None
+) -> int:
+    """Blank the ID-check notes of events that ended more than `days` days ago, in the
+    registrations and in their history, so the venue's security data is not kept.
+    Returns how many registrations had a note. Safe to run twice."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    with transaction.atomic():
+        purged = (
+            Registration.objects.filter(event__end__lt=cutoff)
+            .exclude(id_check_note="")
+            .update(id_check_note="")
+        )
+        ended = Event.objects.filter(end__lt=cutoff).values("pk")
+        Registration.history.filter(event_id__in=ended).exclude(id_check_note="").update(  # type: ignore[attr-defined]
+            id_check_note=""
+        )
+    return purged

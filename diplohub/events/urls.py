@@ -18,4 +18,9 @@ urlpatterns = [
     path("<slug:slug>/confirm/", views.confirm, name="confirm"),
     path("<slug:slug>/feedback/", views.feedback, name="feedback"),
     path("<slug:slug>/report/", views.report, name="report"),
+    path("<slug:slug>/check-in/", views.check_in, name="check-in"),
+    path("<slug:slug>/check-in/counts/", views.check_in_counts, name="check-in-counts"),
+    path("<slug:slug>/check-in/code/", views.check_in_code, name="check-in-code"),
+    path("<slug:slug>/check-in/<int:pk>/", views.check_in_person, name="check-in-person"),
+    path("<slug:slug>/security-list.csv", views.security_list, name="security-list"),
 ]

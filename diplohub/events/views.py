@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from functools import wraps
 from itertools import groupby
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -10,10 +12,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import user_has_device
@@ -29,6 +32,7 @@ from diplohub.events.models import (
     Feedback,
     Invitation,
     Registration,
+    RegistrationQuerySet,
     RegistrationStatus,
 )
 from diplohub.events.schema_org import event_json_ld
@@ -97,6 +101,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             and not event.is_cancelled,
             "has_person": person is not None,
             "can_give_feedback": _may_give_feedback(registration),
+            "is_organiser": _is_organiser(request.user, event),
             "json_ld": event_json_ld(event, request),
             "map_url": _map_url(event),
         },
@@ -316,6 +321,16 @@ def feedback(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "events/feedback.html", {"event": event, "form": form})
 
 
+def _is_organiser(user: Any, event: Event) -> bool:
+    """Hub staff, or a host at the event's host organisation."""
+    return bool(
+        user.is_authenticated
+        and (
+            user.is_hub_staff or (event.host is not None and user.can_edit_organization(event.host))
+        )
+    )
+
+
 def organiser_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Hub staff, or a host at the event's host organisation; the view gets the event.
 
@@ -332,7 +347,7 @@ def organiser_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
             verified = getattr(user, "is_verified", None)
             if callable(verified) and not verified() and user_has_device(user):
                 return redirect_to_login(request.get_full_path())
-        elif not (event.host is not None and user.can_edit_organization(event.host)):
+        elif not _is_organiser(user, event):
             raise PermissionDenied(_("This page is for the hub team and the event's host."))
         return view(request, event, *args, **kwargs)
 
@@ -343,3 +358,138 @@ def organiser_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 @organiser_required
 def report(request: HttpRequest, event: Event) -> HttpResponse:
     return render(request, "events/report.html", {"event": event, "report": event_report(event)})
+
+
+# Check-in at the door ----------------------------------------------------------------
+
+
+def _door_list(event: Event) -> RegistrationQuerySet:
+    return (
+        Registration.objects.filter(
+            event=event, status__in=(RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+        )
+        .select_related("person", "organization", "checked_in_by")
+        .order_by("person__family_name", "person__given_name", "pk")
+    )
+
+
+def _counts(event: Event) -> dict[str, int]:
+    return Registration.objects.filter(event=event).aggregate(
+        arrived=Count("pk", filter=Q(status=RegistrationStatus.ATTENDED)),
+        expected=Count(
+            "pk",
+            filter=Q(status__in=(RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)),
+        ),
+    )
+
+
+@require_GET
+@organiser_required
+def check_in(request: HttpRequest, event: Event) -> HttpResponse:
+    """The door: search a name, press Check in; or type, paste or scan a check-in code."""
+    query = request.GET.get("q", "").strip()[:100]
+    registrations = _door_list(event)
+    for word in query.split():
+        registrations = registrations.filter(
+            Q(person__given_name__icontains=word) | Q(person__family_name__icontains=word)
+        )
+    context = {
+        "event": event,
+        "registrations": registrations,
+        "query": query,
+        "counts": _counts(event),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "events/check_in.html#results", context)
+    return render(request, "events/check_in.html", context)
+
+
+@require_GET
+@organiser_required
+def check_in_counts(request: HttpRequest, event: Event) -> HttpResponse:
+    return render(
+        request, "events/check_in.html#counts", {"event": event, "counts": _counts(event)}
+    )
+
+
+@require_POST
+@organiser_required
+def check_in_person(request: HttpRequest, event: Event, pk: int) -> HttpResponse:
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), event=event, pk=pk
+    )
+    return _check_in(request, event, registration)
+
+
+@require_POST
+@organiser_required
+def check_in_code(request: HttpRequest, event: Event) -> HttpResponse:
+    """Check in the holder of a check-in code (the registration's token, or a link
+    that ends with it, as a QR code would carry)."""
+    code = request.POST.get("code", "").strip().rstrip("/").rsplit("/", 1)[-1][:64]
+    registration = (
+        Registration.objects.select_related("event").filter(event=event, token=code).first()
+        if code
+        else None
+    )
+    if registration is None:
+        messages.error(request, _("No registration for this event has that check-in code."))
+        return redirect("events:check-in", slug=event.slug)
+    return _check_in(request, event, registration)
+
+
+def _check_in(request: HttpRequest, event: Event, registration: Registration) -> HttpResponse:
+    try:
+        registration = services.registration_check_in(registration=registration, by=request.user)
+    except services.RegistrationError as error:
+        if request.headers.get("HX-Request"):
+            return HttpResponse(error.message, status=409)
+        messages.error(request, error.message)
+        return redirect("events:check-in", slug=event.slug)
+    registration = _door_list(event).get(pk=registration.pk)
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "events/check_in.html#row",
+            {"event": event, "registration": registration, "counts": _counts(event), "oob": True},
+        )
+    messages.success(request, _("%(name)s is checked in.") % {"name": registration.person.name})
+    return redirect("events:check-in", slug=event.slug)
+
+
+def _csv_cell(value: object) -> str:
+    # A cell starting with one of these would run as a formula in a spreadsheet.
+    text = str(value or "")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@require_GET
+@organiser_required
+def security_list(request: HttpRequest, event: Event) -> HttpResponse:
+    """Names, organisations and ID-check notes for the venue's security desk."""
+    registrations = (
+        Registration.objects.filter(
+            event=event, status__in=(RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+        )
+        .select_related("person", "organization")
+        .order_by("organization__name", "person__family_name", "person__given_name", "pk")
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}-security-list.csv"'
+    response["Cache-Control"] = "private, no-store"
+    response.write("\ufeff")  # Spreadsheets read UTF-8 only with a byte-order mark.
+    writer = csv.writer(response)
+    writer.writerow([_("Name"), _("Organisation"), _("Country"), capfirst(_("ID-check note"))])
+    for registration in registrations:
+        organization = registration.organization
+        writer.writerow(
+            [
+                _csv_cell(registration.person.name),
+                _csv_cell(organization.name if organization else ""),
+                _csv_cell(
+                    organization.country.name if organization and organization.country else ""
+                ),
+                _csv_cell(registration.id_check_note),
+            ]
+        )
+    return response
