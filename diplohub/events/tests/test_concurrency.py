@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django.utils.text import slugify
 
 from diplohub.directory.models import Kind, Membership, Organization, Person, Post, PostRole
 from diplohub.events.models import Event, EventStatus, Registration, RegistrationStatus
@@ -35,20 +36,22 @@ ORGANIZATIONS = 120
 THREADS = 24
 
 
-def build_people(count: int, organizations: int) -> list[Person]:
-    """`count` people spread over `organizations` missions, each holding a post."""
+def build_people(count: int, organizations: int, *, prefix: str = "") -> list[Person]:
+    """`count` people spread over `organizations` missions, each holding a post; a
+    prefix ("New") makes a second, separate batch."""
     orgs = Organization.objects.bulk_create(
         Organization(
             kind=Kind.CONSULATE,
             sector="diplomatic",
-            name=f"Mission {i:03}",
-            sort_name=f"mission {i:03}",
-            slug=f"mission-{i:03}",
+            name=f"{prefix} Mission {i:03}".strip(),
+            sort_name=f"{prefix} mission {i:03}".strip().lower(),
+            slug=slugify(f"{prefix} mission {i:03}"),
         )
         for i in range(organizations)
     )
     people = Person.objects.bulk_create(
-        Person(given_name=f"Delegate {i:03}", family_name="Example") for i in range(count)
+        Person(given_name=f"{prefix} Delegate {i:03}".strip(), family_name="Example")
+        for i in range(count)
     )
     posts = Post.objects.bulk_create(
         Post(organization=orgs[i % organizations], label="Delegate", role=PostRole.OFFICER)
@@ -207,7 +210,7 @@ def test_parallel_cancellations_and_promotions_keep_the_invariants():
     rng = random.Random(7)
     seated = [r for r in registrations if r.status == RegistrationStatus.CONFIRMED]
     waiting = [r for r in registrations if r.status == RegistrationStatus.WAITLISTED]
-    newcomers = build_people_more(40)
+    newcomers = build_people(40, 40, prefix="New")
 
     # Cancel 60 seats and 40 places in the queue, promote by hand, let newcomers in and
     # people cancel twice — all mixed together, all at once.
@@ -240,27 +243,3 @@ def test_parallel_cancellations_and_promotions_keep_the_invariants():
     others = confirmed.exclude(pk__in=kept)
     assert others.count() == 60
     assert not others.filter(confirm_by=None).exclude(person__in=newcomers).exists()
-
-
-def build_people_more(count: int) -> list[Person]:
-    """Newcomers from missions of their own."""
-    orgs = Organization.objects.bulk_create(
-        Organization(
-            kind=Kind.CONSULATE,
-            sector="diplomatic",
-            name=f"New mission {i:03}",
-            sort_name=f"new mission {i:03}",
-            slug=f"new-mission-{i:03}",
-        )
-        for i in range(count)
-    )
-    people = Person.objects.bulk_create(
-        Person(given_name=f"Newcomer {i:03}", family_name="Example") for i in range(count)
-    )
-    posts = Post.objects.bulk_create(
-        Post(organization=org, label="Delegate", role=PostRole.OFFICER) for org in orgs
-    )
-    Membership.objects.bulk_create(
-        Membership(person=person, post=post) for person, post in zip(people, posts, strict=True)
-    )
-    return people
