@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "diplohub.accounts",
     "diplohub.directory",
     "diplohub.events",
+    "diplohub.mailing",
     "diplohub.web",
 ]
 
@@ -139,6 +140,9 @@ else:
 PAGE_CACHE_SECONDS = env_int("DIPLOHUB_PAGE_CACHE_SECONDS", 300, minimum=0)
 PAGE_CACHE_VERSION_CHECK = env_int("DIPLOHUB_PAGE_CACHE_VERSION_CHECK", 1, minimum=0)
 
+# `diplohub worker` runs the periodic jobs (mail sweep, expired waitlist offers,
+# security-note purge) this often.
+HOUSEKEEPING_SECONDS = env_int("DIPLOHUB_HOUSEKEEPING_SECONDS", 60, minimum=0)
 TASKS = {
     "default": {
         "BACKEND": env_str("DIPLOHUB_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -235,6 +239,13 @@ else:
     raise ImproperlyConfigured(
         f"EMAIL_URL={EMAIL_URL!r}: use console://, smtp://host:port, smtp+tls://… or smtps://…"
     )
+# The outbox (diplohub/mailing): how long a worker may hold a message it is sending
+# before another may take it over, attempts before giving up, the first retry delay
+# (doubled each time), and messages per task and per SMTP connection.
+MAIL_LEASE_SECONDS = env_int("DIPLOHUB_MAIL_LEASE_SECONDS", 300, minimum=1)
+MAIL_MAX_ATTEMPTS = env_int("DIPLOHUB_MAIL_MAX_ATTEMPTS", 8, minimum=1)
+MAIL_RETRY_SECONDS = env_int("DIPLOHUB_MAIL_RETRY_SECONDS", 60, minimum=1)
+MAIL_BATCH_SIZE = env_int("DIPLOHUB_MAIL_BATCH_SIZE", 100, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{HUB_NAME} <{HUB_CONTACT_EMAIL}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -279,7 +290,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint tells each step of every PDF it makes at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 API_PAGE_SIZE = env_int("DIPLOHUB_API_PAGE_SIZE", 50, minimum=1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -39,6 +39,11 @@ class SmtpServer:
     host: str
     port: int
     received: list[ReceivedMail] = field(default_factory=list)
+    # Answers to give to the next messages instead of accepting them, in order
+    # (e.g. "451 4.3.0 Try again later", "550 5.1.1 No such mailbox").
+    replies: list[str] = field(default_factory=list)
+    # Called on every RCPT TO with the address (a test may stop the sender there).
+    on_rcpt: Callable[[str], None] | None = None
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -57,8 +62,21 @@ class SmtpServer:
             time.sleep(0.02)
         return self.messages
 
-    # aiosmtpd handler hook
+    def message_ids(self) -> list[str]:
+        return [str(message["Message-ID"]) for message in self.messages]
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if self.on_rcpt is not None:
+            self.on_rcpt(address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.replies:
+            return self.replies.pop(0)
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode()
