@@ -10,7 +10,7 @@ export DIPLOHUB_ENV_FILE ?= $(CURDIR)/demo.env
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install messages run demo test test-fast lint bench worker browser migrations-check clean
+.PHONY: help install messages run demo test test-fast lint bench worker browser pdf-libs migrations-check clean
 
 help:
 	@echo "make run      set up and serve the demo hub on http://$(HOST):$(PORT)"
@@ -34,7 +34,7 @@ messages: $(STAMP)
 	@command -v msgfmt >/dev/null || $(MAKE) --no-print-directory _apt PKG=gettext
 	@if [ -d diplohub/locale ]; then cd diplohub && ../$(BIN)/diplohub compilemessages -v0; fi
 
-run: messages
+run: messages pdf-libs
 	@$(BIN)/diplohub migrate --no-input -v0
 	@$(BIN)/diplohub demo --if-empty
 	@$(BIN)/diplohub demo_events --if-empty
@@ -48,10 +48,16 @@ demo: messages
 	$(BIN)/diplohub demo --reset
 
 worker: $(STAMP)
-	$(BIN)/diplohub db_worker
+	$(BIN)/diplohub worker
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then $(MAKE) --no-print-directory _apt PKG="chromium fonts-dejavu-core"; fi
+
+# WeasyPrint (badges, the order of precedence as PDF) lays out text with Pango, in DejaVu.
+pdf-libs:
+	@if ! { ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q libpangoft2 \
+		|| [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+		$(MAKE) --no-print-directory _apt PKG="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"; fi
 
 # Install a Debian package when we may (root, or password-less sudo); otherwise say so.
 _apt:
@@ -60,7 +66,7 @@ _apt:
 	echo "Installing $(PKG) from Debian's packages..."; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PKG) >/dev/null
 
-test: messages browser
+test: messages browser pdf-libs
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

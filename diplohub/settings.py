@@ -143,6 +143,8 @@ PAGE_CACHE_VERSION_CHECK = env_int("DIPLOHUB_PAGE_CACHE_VERSION_CHECK", 1, minim
 # `diplohub worker` runs the periodic jobs (mail sweep, expired waitlist offers,
 # security-note purge) this often.
 HOUSEKEEPING_SECONDS = env_int("DIPLOHUB_HOUSEKEEPING_SECONDS", 60, minimum=0)
+# People holding a seat get a reminder this many hours before the event (0: none).
+EVENT_REMINDER_HOURS = env_int("DIPLOHUB_EVENT_REMINDER_HOURS", 24, minimum=0)
 TASKS = {
     "default": {
         "BACKEND": env_str("DIPLOHUB_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),

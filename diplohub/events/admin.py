@@ -26,6 +26,7 @@ from diplohub.events.models import (
     SEATED,
     AgendaItem,
     Event,
+    EventStatus,
     Feedback,
     Invitation,
     Registration,
@@ -69,7 +70,7 @@ class EventAdmin(SimpleHistoryAdmin, TranslationAdmin):
     autocomplete_fields = ["host", "co_organisers", "series"]
     prepopulated_fields = {"slug": [f"title_{settings.LANGUAGE_CODE}"]}
     inlines = [AgendaItemInline]
-    actions = ["promote_waiting"]
+    actions = ["promote_waiting", "cancel_events"]
     fieldsets = [
         (
             None,
@@ -143,6 +144,24 @@ class EventAdmin(SimpleHistoryAdmin, TranslationAdmin):
     def registrations_link(self, obj: Event) -> str:
         url = reverse("admin:events_registration_changelist") + f"?event__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("list"))
+
+    def save_model(self, request: HttpRequest, obj: Event, form: Any, change: bool) -> None:
+        # Through the service: a change of time or place bumps the calendars' SEQUENCE
+        # and is e-mailed to the people registered.
+        services.event_save(event=obj, changed=form.changed_data if change else (), by=request.user)
+
+    @admin.action(description=_("Cancel the selected events and tell the people registered"))
+    def cancel_events(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        cancelled = 0
+        for event in queryset.exclude(status=EventStatus.CANCELLED):
+            event.status = EventStatus.CANCELLED
+            services.event_save(event=event, changed=["status"], by=request.user)
+            cancelled += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d event cancelled.", "%(count)d events cancelled.", cancelled)
+            % {"count": cancelled},
+        )
 
     @admin.action(description=_("Offer free seats to the waitlist"), permissions=["change"])
     def promote_waiting(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
@@ -327,10 +346,9 @@ class InvitationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["event", "person", "organization"]
     readonly_fields = ["invited_by", "created_at", "sent_at", "reminded_at", "answered_at"]
 
-    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
-        if not change:
-            obj.invited_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Invitations are sent from the event's invitations page, which e-mails them.
+        return False
 
 
 @admin.register(Feedback)

@@ -40,6 +40,8 @@ from diplohub.events.models import (
     EventKind,
     EventQuerySet,
     EventStatus,
+    Invitation,
+    InvitationStatus,
     Registration,
     RegistrationStatus,
     Visibility,
@@ -605,3 +607,107 @@ def event_attendance(request: HttpRequest, slug: str, content: Query[ContentPara
             for row in per_org
         ],
     }
+
+
+# --- Staff: invitations ------------------------------------------------------------
+
+STAFF_WRITE_ERRORS: dict[int, Any] = {**STAFF_ERRORS, 409: RefusalOut}
+
+
+class InvitationOut(Schema):
+    id: int
+    person: PersonRefOut
+    organization: OrganizationRefOut | None
+    status: InvitationStatus
+    sent_at: datetime.datetime | None
+    reminded_at: datetime.datetime | None
+    answered_at: datetime.datetime | None
+
+
+class InvitationFilters(ContentParams):
+    status: InvitationStatus | None = None
+
+
+@router.get(
+    "/events/{slug}/invitations",
+    auth=staff_token_auth,
+    response={200: list[InvitationOut], **STAFF_ERRORS},
+    summary="Who is invited and what they answered (staff)",
+)
+@paginate(Pages)
+def event_invitations(
+    request: HttpRequest, slug: str, filters: Query[InvitationFilters]
+) -> QuerySet[Invitation]:
+    invitations = Invitation.objects.filter(event=_staff_event(slug)).select_related(
+        "person", "organization"
+    )
+    if filters.status:
+        invitations = invitations.filter(status=filters.status)
+    return invitations.order_by("person__family_name", "person__given_name", "pk")
+
+
+class InviteIn(Schema):
+    person_ids: list[int] = Field(
+        min_length=1, max_length=2000, description="The people to invite (directory ids)."
+    )
+
+
+class InvitationsSentOut(Schema):
+    invited: list[InvitationOut]
+    already_invited: list[int] = Field(description="Ids of people invited before: not again.")
+    without_address: list[int] = Field(description="Ids of people with no e-mail address.")
+
+
+@router.post(
+    "/events/{slug}/invitations",
+    auth=staff_token_auth,
+    response={200: InvitationsSentOut, **STAFF_WRITE_ERRORS},
+    summary="Invite people by e-mail (staff)",
+)
+def invite(request: HttpRequest, slug: str, payload: InviteIn) -> Any:
+    """Each person gets a personal e-mail with a link to accept, decline or send a
+    colleague, without a password. Asking twice for the same person invites once."""
+    event = _staff_event(slug)
+    people = list(Person.objects.filter(pk__in=payload.person_ids))
+    unknown = sorted(set(payload.person_ids) - {person.pk for person in people})
+    if unknown:
+        raise ValidationError(
+            [
+                {
+                    "loc": ("body", "payload", "person_ids"),
+                    "msg": f"No person has the id {', '.join(map(str, unknown))}.",
+                    "type": "invalid",
+                }
+            ]
+        )
+    try:
+        sent = services.invitations_send(event=event, people=people, by=request.auth)  # type: ignore[attr-defined]
+    except services.RegistrationError as error:
+        return _refusal(error)
+    return {
+        "invited": sent.invited,
+        "already_invited": [person.pk for person in sent.already_invited],
+        "without_address": [person.pk for person in sent.without_address],
+    }
+
+
+class RemindedOut(Schema):
+    reminded: int
+    reminded_lately: int = Field(description="Not reminded again: reminded in the last 12 hours.")
+
+
+@router.post(
+    "/events/{slug}/invitations/remind",
+    auth=staff_token_auth,
+    response={200: RemindedOut, **STAFF_WRITE_ERRORS},
+    summary="Remind the invited people who have not answered (staff)",
+)
+def remind(request: HttpRequest, slug: str) -> Any:
+    try:
+        reminded, lately = services.invitations_remind(
+            event=_staff_event(slug),
+            by=request.auth,  # type: ignore[attr-defined]
+        )
+    except services.RegistrationError as error:
+        return _refusal(error)
+    return {"reminded": reminded, "reminded_lately": lately}

@@ -9,6 +9,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("Programme")
 
     def ready(self) -> None:
+        from diplohub.events import emails  # noqa: F401  (registers the e-mail renderers)
         from diplohub.events.models import AgendaItem, Event, Registration, Series
         from diplohub.lib.pagecache import invalidate
 

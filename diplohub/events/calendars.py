@@ -41,7 +41,12 @@ def _location(event: Event) -> str:
     return ", ".join(part for part in (event.venue, event.address) if part)
 
 
-def vevent(event: Event, request: HttpRequest, *, tentative: bool = False) -> VEvent:
+def absolute_url(request: HttpRequest | None, path: str) -> str:
+    """The address of `path` as the visitor reached the hub, or at SITE_URL (in e-mail)."""
+    return request.build_absolute_uri(path) if request is not None else settings.SITE_URL + path
+
+
+def vevent(event: Event, request: HttpRequest | None, *, tentative: bool = False) -> VEvent:
     zone = ZoneInfo(settings.TIME_ZONE)
     item = VEvent()
     item.add("uid", uid_of(event))
@@ -51,7 +56,7 @@ def vevent(event: Event, request: HttpRequest, *, tentative: bool = False) -> VE
     item.add("dtstart", event.start.astimezone(zone))
     item.add("dtend", event.end.astimezone(zone))
     item.add("summary", event.title)
-    url = request.build_absolute_uri(event.get_absolute_url())
+    url = absolute_url(request, event.get_absolute_url())
     item.add("url", url)
     item.add("description", "\n\n".join(part for part in (event.summary, url) if part))
     if _location(event):
@@ -71,7 +76,7 @@ def vevent(event: Event, request: HttpRequest, *, tentative: bool = False) -> VE
 
 def calendar_of(
     events: Iterable[Event],
-    request: HttpRequest,
+    request: HttpRequest | None,
     *,
     name: str,
     tentative: frozenset[int] = frozenset(),

@@ -45,6 +45,8 @@ from diplohub.events.models import (
     RegistrationStatus,
     Series,
 )
+from diplohub.mailing.models import OutboundEmail
+from diplohub.mailing.services import no_mail
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "demo_events.json"
 
@@ -59,6 +61,7 @@ def reset_demo_events() -> None:
         model.objects.all().delete()
     for model in (Registration, Event):
         model.history.model.objects.all().delete()  # type: ignore[attr-defined]
+    OutboundEmail.objects.filter(kind__startswith="events.").delete()
 
 
 def _languages() -> list[str]:
@@ -108,6 +111,7 @@ def _delegates() -> list[Person]:
     return people
 
 
+@no_mail()
 def build_demo_events(*, stdout: Any = None, data_file: Path = DATA_FILE) -> str:
     """Build the demo programme into the demo directory; return a summary."""
     data = json.loads(data_file.read_text(encoding="utf-8"))

@@ -26,7 +26,7 @@ from simple_history.models import HistoricalRecords
 from diplohub.directory.models import Organization, Person
 
 # Addresses under /programme/ that an event's slug would hide.
-RESERVED_SLUGS = frozenset({"mine"})
+RESERVED_SLUGS = frozenset({"mine", "feeds", "invitations", "r"})
 
 
 def validate_event_slug(value: str) -> None:

@@ -11,18 +11,25 @@ The same rules serve the pages, the calendars and the feeds:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from diplohub.accounts.models import Role
-from diplohub.directory.models import Person
+from diplohub.directory.models import Membership, Organization, Person, Post
+from diplohub.directory.regions import countries_in_region
+from diplohub.events import protocol
 from diplohub.events.models import (
+    SEATED,
     Event,
     EventQuerySet,
     EventStatus,
+    Invitation,
+    InvitationStatus,
     Registration,
+    RegistrationStatus,
     Visibility,
 )
 
@@ -170,3 +177,279 @@ def has_feedback(registration: Registration) -> bool:
     except Registration.feedback.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
         return False
     return True
+
+
+# Protocol outputs: the attendee list, the badges, the order of precedence -----------
+
+# Badges and the order of precedence are for the people expected or present.
+PRESENT = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+
+
+@dataclass(frozen=True)
+class AttendeeCounts:
+    capacity: int
+    confirmed: int
+    attended: int
+    no_show: int
+    cancelled: int
+    waitlisted: int
+
+    @property
+    def seated(self) -> int:
+        return self.confirmed + self.attended + self.no_show
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.seated, 0)
+
+
+def attendee_counts(event: Event) -> AttendeeCounts:
+    figures = Registration.objects.filter(event=event).aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in FIGURE_STATUSES}
+    )
+    return AttendeeCounts(capacity=event.capacity, **figures)
+
+
+@dataclass(frozen=True)
+class AttendeeRow:
+    """A registration with the post its person holds at the seat's organisation;
+    `position` on the waitlist (1 is next), `by_staff` when the hub team registered
+    the person on their behalf."""
+
+    registration: Registration
+    post: Post | None
+    position: int | None = None
+    by_staff: bool = False
+
+
+@dataclass(frozen=True)
+class AttendeeList:
+    seated: list[AttendeeRow]
+    waiting: list[AttendeeRow]
+    cancelled: list[AttendeeRow]
+
+    @property
+    def groups(self) -> list[tuple[str, list[AttendeeRow]]]:
+        return [("seated", self.seated), ("waiting", self.waiting), ("cancelled", self.cancelled)]
+
+
+def current_posts(person_ids: set[int]) -> dict[int, list[Post]]:
+    """The posts each of these people holds today, by person id (one query)."""
+    tenures = (
+        Membership.objects.current()
+        .filter(person_id__in=person_ids)
+        .select_related("post__organization")
+        .order_by("post__position", "post__pk", "pk")
+    )
+    posts: dict[int, list[Post]] = {}
+    for tenure in tenures:
+        posts.setdefault(tenure.person_id, []).append(tenure.post)
+    return posts
+
+
+def _registrations(event: Event, statuses: tuple[str, ...] | None = None) -> list[Registration]:
+    registrations = Registration.objects.filter(event=event).select_related(
+        "person", "organization", "substitute_for", "registered_by"
+    )
+    if statuses is not None:
+        registrations = registrations.filter(status__in=statuses)
+    return list(registrations.prefetch_related("registered_by__groups").order_by("pk"))
+
+
+def _registered_by_staff(registration: Registration) -> bool:
+    by = registration.registered_by
+    return by is not None and by.pk != registration.person.user_id and by.is_hub_staff
+
+
+def attendee_list(event: Event) -> AttendeeList:
+    """Everyone registered, by group: the seated (confirmed, attended, no-show) and the
+    cancelled by name, the waitlist in order. Four queries however many people."""
+    registrations = _registrations(event)
+    posts = current_posts({r.person_id for r in registrations})
+
+    def row(registration: Registration, position: int | None = None) -> AttendeeRow:
+        return AttendeeRow(
+            registration=registration,
+            post=protocol.post_at(posts.get(registration.person_id, ()), registration.organization),
+            position=position,
+            by_staff=_registered_by_staff(registration),
+        )
+
+    def by_name(registration: Registration) -> tuple[str, str, int]:
+        return protocol.name_key(registration.person)
+
+    seated = sorted((r for r in registrations if r.status in SEATED), key=by_name)
+    waiting = sorted(
+        (r for r in registrations if r.status == RegistrationStatus.WAITLISTED),
+        key=lambda r: r.waitlist_number or 0,
+    )
+    cancelled = sorted(
+        (r for r in registrations if r.status == RegistrationStatus.CANCELLED), key=by_name
+    )
+    return AttendeeList(
+        seated=[row(r) for r in seated],
+        # Every waiting registration is here, so ranks are the positions people are told.
+        waiting=[row(r, position) for position, r in enumerate(waiting, start=1)],
+        cancelled=[row(r) for r in cancelled],
+    )
+
+
+def badge_list(event: Event) -> list[AttendeeRow]:
+    """The people expected or present, by name, with their posts: one badge each."""
+    registrations = sorted(
+        _registrations(event, PRESENT), key=lambda r: protocol.name_key(r.person)
+    )
+    posts = current_posts({r.person_id for r in registrations})
+    return [
+        AttendeeRow(
+            registration=r,
+            post=protocol.post_at(posts.get(r.person_id, ()), r.organization),
+        )
+        for r in registrations
+    ]
+
+
+def precedence_list(event: Event) -> list[protocol.Attendee]:
+    """The people expected or present, numbered in order of precedence."""
+    registrations = _registrations(event, PRESENT)
+    return protocol.order_of_precedence(
+        registrations, current_posts({r.person_id for r in registrations})
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person found in the directory, their current posts and their registration
+    for the event, if any."""
+
+    person: Person
+    posts: list[Post]
+    registration: Registration | None
+
+    @property
+    def is_registered(self) -> bool:
+        return (
+            self.registration is not None
+            and self.registration.status != RegistrationStatus.CANCELLED
+        )
+
+
+def people_to_register(event: Event, text: str, *, limit: int = 20) -> list[Candidate]:
+    """People in the directory whose names (or e-mail) match every word of `text`."""
+    if len(text.strip()) < 2:
+        return []
+    people = list(Person.objects.search(text).order_by("family_name", "given_name", "pk")[:limit])
+    ids = {person.pk for person in people}
+    posts = current_posts(ids)
+    registrations = {
+        r.person_id: r for r in Registration.objects.filter(event=event, person_id__in=ids)
+    }
+    return [
+        Candidate(
+            person=person,
+            posts=posts.get(person.pk, []),
+            registration=registrations.get(person.pk),
+        )
+        for person in people
+    ]
+
+
+# --- Audiences for invitations -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """One person an invitation would reach, with the post that put them in it."""
+
+    person: Person
+    post: Post | None
+    organization: Organization | None
+    has_address: bool
+    invited: bool
+
+
+def audience(
+    *,
+    event: Event,
+    kinds: Iterable[str] = (),
+    regions: Iterable[str] = (),
+    countries: Iterable[str] = (),
+    topics: Iterable[Any] = (),
+    roles: Iterable[str] = (),
+    organizations: Iterable[Organization] = (),
+    people: Iterable[Person] = (),
+) -> list[Invitee]:
+    """The people a segment reaches: everyone holding a post today at an organisation
+    of the chosen kinds AND regions AND countries AND topics (any of each), plus
+    everyone at the named organisations, narrowed to the chosen roles; plus the
+    named people. No criteria, nobody (never the whole directory by accident)."""
+    kinds, regions, countries = list(kinds), list(regions), list(countries)
+    topics, roles = list(topics), list(roles)
+    organizations, people = list(organizations), list(people)
+    segment = Q()
+    if regions:
+        codes = {code for region in regions for code in countries_in_region(region)}
+        segment &= Q(post__organization__country__in=sorted(codes))
+    if kinds:
+        segment &= Q(post__organization__kind__in=kinds)
+    if countries:
+        segment &= Q(post__organization__country__in=countries)
+    if topics:
+        segment &= Q(
+            post__organization__in=Organization.objects.filter(topics__in=topics).values("pk")
+        )
+    reach = Q(pk__in=[])
+    if kinds or regions or countries or topics or (roles and not organizations):
+        reach |= segment
+    if organizations:
+        reach |= Q(post__organization__in=organizations)
+    if roles:
+        reach &= Q(post__role__in=roles)
+    if people:
+        reach |= Q(person__in=people)
+    tenures = (
+        Membership.objects.current()
+        .filter(reach)
+        .select_related("person__user", "post__organization")
+        .order_by("post__organization__sort_name", "post__position", "person__family_name", "pk")
+    )
+    invited = set(Invitation.objects.filter(event=event).values_list("person_id", flat=True))
+    found: dict[int, Invitee] = {}
+    for tenure in tenures:
+        person = tenure.person
+        if person.pk not in found:
+            found[person.pk] = _invitee(person, tenure.post, invited)
+    # Named people with no post today still receive it.
+    for person in Person.objects.filter(pk__in=[p.pk for p in people]).select_related("user"):
+        if person.pk not in found:
+            found[person.pk] = _invitee(person, None, invited)
+    return list(found.values())
+
+
+def _invitee(person: Person, post: Post | None, invited: set[int]) -> Invitee:
+    address = person.email or (person.user.email if person.user_id else "")
+    return Invitee(
+        person=person,
+        post=post,
+        organization=post.organization if post is not None else None,
+        has_address=bool(address),
+        invited=person.pk in invited,
+    )
+
+
+@dataclass(frozen=True)
+class InvitationCounts:
+    invited: int
+    registered: int
+    declined: int
+    no_answer: int
+
+
+def invitation_counts(event: Event) -> InvitationCounts:
+    counts = Invitation.objects.filter(event=event).aggregate(
+        invited=Count("pk"),
+        registered=Count("pk", filter=Q(status=InvitationStatus.REGISTERED)),
+        declined=Count("pk", filter=Q(status=InvitationStatus.DECLINED)),
+        no_answer=Count("pk", filter=Q(status=InvitationStatus.INVITED)),
+    )
+    return InvitationCounts(**counts)

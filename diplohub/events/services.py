@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from diplohub.directory.models import Membership, Organization, Person
+from diplohub.events import emails
 from diplohub.events.models import (
     SEATED,
     Event,
@@ -31,6 +35,7 @@ from diplohub.events.models import (
     Registration,
     RegistrationStatus,
     Visibility,
+    new_token,
 )
 
 if TYPE_CHECKING:
@@ -252,7 +257,16 @@ def registration_create(
                 return existing
 
         _check_open(event, staff=staff, now=now)
-        if event.visibility == Visibility.MEMBERS and not staff and person.user_id is None:
+        invited = invitation is not None and (invitation.event_id, invitation.person_id) == (
+            event.pk,
+            person.pk,
+        )
+        if (
+            event.visibility == Visibility.MEMBERS
+            and not staff
+            and person.user_id is None
+            and not invited
+        ):
             raise RegistrationError(
                 _("This event is for members of the network; please sign in."),
                 code="not_allowed",
@@ -281,6 +295,7 @@ def registration_create(
             RegistrationStatus.CONFIRMED if ticket is None else RegistrationStatus.WAITLISTED
         )
         _save(registration, by, "registered again" if existing else "registered")
+        emails.queue_registration(registration, "registered" if ticket is None else "waitlisted")
         return registration
 
 
@@ -324,6 +339,8 @@ def registration_cancel(*, registration: Registration, by: Actor = None) -> Regi
         registration.waitlist_number = None
         registration.confirm_by = None
         _save(registration, by, "cancelled")
+        by_staff = staff and registration.person.user_id != by.pk  # type: ignore[union-attr]
+        emails.queue_registration(registration, "cancelled", reason="staff" if by_staff else "you")
         if was_seated:
             _promote(event, now=now)
         return registration
@@ -386,7 +403,12 @@ def registration_substitute(
         previous = registration.person
         registration.substitute_for = previous
         registration.person = person
+        # The former delegate's links (check-in code, e-mails) stop working.
+        registration.token = new_token()
         _save(registration, by, f"substitute for {previous.name}")
+        seated = registration.status in SEATED
+        emails.queue_registration(registration, "registered" if seated else "waitlisted")
+        emails.queue_substituted(registration, previous)
         return registration
 
 
@@ -428,6 +450,7 @@ def _promote(
         waiting.waitlist_number = None
         waiting.confirm_by = confirm_by
         _save(waiting, None, "promoted from the waitlist")
+        emails.queue_registration(waiting, "promoted")
         per_org[org] += 1
         free -= 1
         promoted.append(waiting)
@@ -477,6 +500,7 @@ def registrations_release_expired_offers(
                 registration.status = RegistrationStatus.CANCELLED
                 registration.confirm_by = None
                 _save(registration, None, "offer expired")
+                emails.queue_registration(registration, "cancelled", reason="expired")
                 released.append(registration)
             _promote(locked, now=now)
     return released
@@ -522,6 +546,12 @@ def registration_move(*, registration: Registration, status: str, by: Actor) -> 
             registration.checked_in_at = now
             registration.checked_in_by = by
         _save(registration, by, f"moved to {status} by staff")
+        if status == RegistrationStatus.CONFIRMED:
+            emails.queue_registration(registration, "registered")
+        elif status == RegistrationStatus.WAITLISTED:
+            emails.queue_registration(registration, "waitlisted")
+        elif status == RegistrationStatus.CANCELLED:
+            emails.queue_registration(registration, "cancelled", reason="staff")
         if was_seated and status not in SEATED:
             _promote(event, now=now, passing_over=registration.pk)
         return registration
@@ -617,3 +647,227 @@ def registrations_purge_security_notes(
             id_check_note=""
         )
     return purged
+
+
+# --- The event itself -----------------------------------------------------------------
+
+# A change to one of these is a new version of the event for calendars (SEQUENCE).
+CALENDAR_FIELDS = frozenset(
+    {"title", "summary", "kind", "start", "end", "venue", "address", "latitude", "longitude"}
+)
+# A change to one of these is news the registered people are told by e-mail.
+NEWS_FIELDS = frozenset({"start", "end", "venue", "address"})
+
+
+def _base_name(field: str) -> str:
+    """'title_es' -> 'title' (modeltranslation's columns count as their field)."""
+    base, _sep, suffix = field.rpartition("_")
+    return base if base and suffix in dict(settings.LANGUAGES) else field
+
+
+def event_save(*, event: Event, changed: Iterable[str] = (), by: Actor = None) -> Event:
+    """Save an event staff have edited (`changed`: the names of the fields they
+    changed), and tell the people concerned.
+
+    1. A change calendars show (title, time, place, status) bumps SEQUENCE, so
+       calendar programs replace their copy.
+    2. A new time or place of a published, upcoming event is e-mailed to everyone
+       holding a seat or waiting, with the updated calendar file.
+    3. Cancelling the event tells the same people, with a calendar file that marks
+       it cancelled. Their registrations stay as they are, for the record.
+    """
+    by = _user(by)
+    changed = {_base_name(name) for name in changed}
+    with transaction.atomic():
+        is_new = event.pk is None
+        before = None if is_new else Event.objects.select_for_update().get(pk=event.pk)
+        if before is not None and (changed & CALENDAR_FIELDS or "status" in changed):
+            event.sequence = before.sequence + 1
+        event._history_user = by  # type: ignore[attr-defined]
+        event.save()
+        if before is None or event.is_past:
+            return event
+        concerned = (
+            Registration.objects.filter(
+                event=event,
+                status__in=(RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED),
+            )
+            .select_related("person__user")
+            .order_by("pk")
+        )
+        became_cancelled = (
+            before.status != EventStatus.CANCELLED and event.status == EventStatus.CANCELLED
+        )
+        if became_cancelled:
+            emails.queue_event_news(event, "event_cancelled", concerned)
+        elif event.status == EventStatus.PUBLISHED and changed & NEWS_FIELDS:
+            emails.queue_event_news(event, "event_changed", concerned)
+        return event
+
+
+# --- Invitations ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationsSent:
+    invited: list[Invitation]
+    already_invited: list[Person]
+    without_address: list[Person]
+
+
+def _check_staff(by: User | None) -> None:
+    if not _is_staff(by):
+        raise RegistrationError(_("Only the hub team can send invitations."), code="not_allowed")
+
+
+def _check_inviting(event: Event) -> None:
+    if event.status != EventStatus.PUBLISHED:
+        raise RegistrationError(_("Publish the event before inviting people to it."), code="closed")
+    if event.is_past or timezone.now() >= event.start:
+        raise RegistrationError(_("This event has already taken place."), code="past")
+
+
+def invitations_send(*, event: Event, people: Iterable[Person], by: Actor) -> InvitationsSent:
+    """Invite people to an event, each by a personal e-mail with a link to answer.
+
+    People already invited are not invited twice, and people the hub has no address
+    for are left out; both are reported, so staff can see who and why.
+    """
+    by = _user(by)
+    _check_staff(by)
+    people = list({person.pk: person for person in people}.values())
+    with transaction.atomic():
+        event = _lock(event)
+        _check_inviting(event)
+        already = set(
+            Invitation.objects.filter(event=event, person__in=people).values_list(
+                "person_id", flat=True
+            )
+        )
+        now = timezone.now()
+        invited, repeated, unreachable = [], [], []
+        for person in people:
+            if person.pk in already:
+                repeated.append(person)
+                continue
+            if not emails.address_of(person):
+                unreachable.append(person)
+                continue
+            organizations = current_organizations(person)
+            invitation = Invitation.objects.create(
+                event=event,
+                person=person,
+                organization=organizations[0] if organizations else None,
+                invited_by=by,
+                sent_at=now,
+            )
+            emails.queue_invitation(invitation)
+            invited.append(invitation)
+        return InvitationsSent(invited, repeated, unreachable)
+
+
+REMINDER_GAP = datetime.timedelta(hours=12)
+
+
+def invitations_remind(*, event: Event, by: Actor) -> tuple[int, int]:
+    """Remind the invited people who have not answered; nobody twice within 12 hours
+    (a button pressed twice sends one reminder). Returns (reminded, reminded lately)."""
+    by = _user(by)
+    _check_staff(by)
+    with transaction.atomic():
+        event = _lock(event)
+        _check_inviting(event)
+        now = timezone.now()
+        waiting = Invitation.objects.filter(event=event, status=InvitationStatus.INVITED)
+        recent = waiting.filter(reminded_at__gte=now - REMINDER_GAP).count()
+        due = list(
+            waiting.filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=now - REMINDER_GAP))
+            .select_related("person__user")
+            .order_by("pk")
+        )
+        for invitation in due:
+            emails.queue_invitation(invitation, reminder=True)
+        Invitation.objects.filter(pk__in=[i.pk for i in due]).update(reminded_at=now)
+        return len(due), recent
+
+
+def invitation_decline(*, invitation: Invitation) -> Invitation:
+    """The invited person says they cannot come (from the link in their invitation)."""
+    with transaction.atomic():
+        _lock(invitation.event)
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        active = (
+            Registration.objects.filter(
+                event_id=invitation.event_id, person_id=invitation.person_id
+            )
+            .exclude(status=RegistrationStatus.CANCELLED)
+            .exists()
+        )
+        if active:
+            raise RegistrationError(
+                _("You are registered for this event; cancel your registration instead."),
+                code="already_registered",
+            )
+        if invitation.status != InvitationStatus.DECLINED:
+            invitation.status = InvitationStatus.DECLINED
+            invitation.answered_at = timezone.now()
+            invitation.save(update_fields=["status", "answered_at"])
+        return invitation
+
+
+def invitation_accept(*, invitation: Invitation) -> Registration:
+    """The invited person registers through the link in their invitation; the link
+    stands for them, so no password is needed."""
+    return registration_create(
+        event=invitation.event, person=invitation.person, invitation=invitation
+    )
+
+
+def invitation_send_colleague(*, invitation: Invitation, colleague: Person) -> Registration:
+    """The invited person cannot come and names a colleague of the organisation they
+    were invited for, who is registered (and e-mailed) in their place."""
+    if invitation.organization is None or not _is_member(colleague, invitation.organization):
+        raise RegistrationError(
+            _("The substitute must hold a post at the same organisation."), code="not_a_member"
+        )
+    with transaction.atomic():
+        registration = registration_create(
+            event=invitation.event,
+            person=colleague,
+            organization=invitation.organization,
+            invitation=invitation,
+        )
+        Invitation.objects.filter(pk=invitation.pk, status=InvitationStatus.INVITED).update(
+            status=InvitationStatus.REGISTERED, answered_at=timezone.now()
+        )
+        return registration
+
+
+def registrations_remind_upcoming(
+    *, now: datetime.datetime | None = None, hours: int | None = None
+) -> int:
+    """E-mail the people holding a seat a reminder, with their QR code and the calendar
+    file, once the event is less than `hours` away (DIPLOHUB_EVENT_REMINDER_HOURS).
+    Each registration is reminded once, however often this runs (a housekeeping job);
+    one made in the last hour is left alone for now, its confirmation being fresh.
+    Returns how many were queued."""
+    now = now or timezone.now()
+    hours = settings.EVENT_REMINDER_HOURS if hours is None else hours
+    if hours <= 0:
+        return 0
+    soon = (
+        Registration.objects.filter(
+            status=RegistrationStatus.CONFIRMED,
+            event__status=EventStatus.PUBLISHED,
+            event__start__gt=now,
+            event__start__lte=now + datetime.timedelta(hours=hours),
+            created_at__lt=now - datetime.timedelta(hours=1),
+        )
+        .select_related("person__user", "event")
+        .order_by("pk")
+    )
+    queued = 0
+    for registration in soon:
+        with transaction.atomic():
+            queued += emails.queue_reminder(registration)
+    return queued

@@ -28,7 +28,8 @@ import logging
 import smtplib
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from email.mime.image import MIMEImage
 from email.utils import make_msgid
@@ -39,7 +40,8 @@ from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
@@ -82,6 +84,11 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
     return register
 
 
+def _render_plain(name: str, context: dict[str, Any]) -> str:
+    """A template rendered without HTML escaping (subjects and plain-text parts)."""
+    return get_template(name).template.render(Context(context, autoescape=False))  # type: ignore[attr-defined]
+
+
 def render_email(
     template: str,
     context: dict[str, Any],
@@ -94,13 +101,13 @@ def render_email(
     part; write it with autoescape off) and `html` (the body of mailing/email.html,
     the layout every HTML message shares)."""
     context = {"hub_name": settings.HUB_NAME, "site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"{template}#subject", context).split())
-    text = render_to_string(f"{template}#text", context).strip()
+    subject = " ".join(_render_plain(f"{template}#subject", context).split())
+    text = _render_plain(f"{template}#text", context).strip()
     body = render_to_string(f"{template}#html", context)
     layout = {**context, "subject": subject, "body": mark_safe(body)}
     return Rendered(
         subject=subject,
-        text=render_to_string("mailing/email.txt", {**context, "body": text}),
+        text=_render_plain("mailing/email.txt", {**context, "body": text}),
         html=render_to_string("mailing/email.html", layout),
         attachments=list(attachments),
         reply_to=reply_to or [],
@@ -129,6 +136,18 @@ def _message_id() -> str:
     return make_msgid(domain=domain)
 
 
+@contextmanager
+def no_mail() -> Iterator[None]:
+    """Queue nothing while inside: the demo builder registers its fictitious people
+    through the real workflows, and they get no mail."""
+    previous = getattr(_pending, "suppressed", False)
+    _pending.suppressed = True
+    try:
+        yield
+    finally:
+        _pending.suppressed = previous
+
+
 def email_enqueue(
     *, kind: str, to: str, language: str, params: dict[str, Any], key: str = ""
 ) -> OutboundEmail | None:
@@ -139,7 +158,7 @@ def email_enqueue(
     if kind not in _renderers:
         raise ValueError(f"No renderer is registered for e-mail of kind {kind!r}.")
     to = (to or "").strip()
-    if not to:
+    if not to or getattr(_pending, "suppressed", False):
         return None
     values = {
         "kind": kind,

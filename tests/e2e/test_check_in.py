@@ -60,7 +60,6 @@ def test_a_host_checks_a_consul_in_from_a_phone(
     registration = Registration.objects.get(event=door, person=cast.consul.person)
     assert registration.status == RegistrationStatus.ATTENDED
     assert registration.checked_in_by_id == cast.host.pk
-    # Chromium headless has no BarcodeDetector: the scan button stays hidden.
-    if not page.evaluate("'BarcodeDetector' in window"):
-        expect(page.get_by_role("button", name="Scan a QR code")).to_be_hidden()
+    # With or without the browser's BarcodeDetector, the camera can read codes.
+    expect(page.get_by_role("button", name="Scan a QR code")).to_be_visible()
     assert console_errors == []

@@ -19,7 +19,7 @@ from ninja import Router
 from diplohub.accounts.models import ApiToken
 from diplohub.api import HubAPI, api
 from diplohub.directory.models import Person, Topic
-from diplohub.events.models import Event
+from diplohub.events.models import Event, Invitation
 from diplohub.events.services import registration_create
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -112,6 +112,7 @@ def samples(cast) -> dict[str, str]:
     sofia = Person.objects.create(given_name="Sofia", family_name="Staff", user=cast.staff)
     registration_create(event=event, person=sofia, by=cast.staff)
     registration_create(event=event, person=Person.objects.get(given_name="Kenji"))
+    Invitation.objects.create(event=event, person=sofia, organization=cast.japan)
     return {
         "slug": cast.japan.slug,
         "person_id": str(Person.objects.get(given_name="Kenji").pk),

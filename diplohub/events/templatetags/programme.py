@@ -61,3 +61,16 @@ def long_date(value: datetime.datetime) -> str:
         # Catalan elides "de" before a vowel: "10 d'abril", "15 d'octubre".
         text = CATALAN_ELISION.sub(r"d'\1", text)
     return text
+
+
+EN_DASH = "\u2013"  # between times, as typesetters write a range
+
+
+@register.filter
+def time_span(event: Event) -> str:
+    """'Thursday 10 December 2026, 10:00-13:00' (with an en dash), or both dates when
+    it spans days."""
+    start, end = timezone.localtime(event.start), timezone.localtime(event.end)
+    if start.date() == end.date():
+        return f"{long_date(event.start)}{EN_DASH}{end:%H:%M}"
+    return f"{long_date(event.start)} {EN_DASH} {long_date(event.end)}"

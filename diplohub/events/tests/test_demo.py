@@ -133,3 +133,12 @@ def test_demo_events_adds_the_programme_to_an_older_demo_directory():
     out = StringIO()
     call_command("demo_events", "--if-empty", stdout=out)
     assert f"Demo programme loaded: {len(DATA['events'])} events" in out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("built")
+def test_the_demo_people_get_no_mail():
+    from diplohub.mailing.models import OutboundEmail
+
+    assert Registration.objects.exists()
+    assert not OutboundEmail.objects.exists()

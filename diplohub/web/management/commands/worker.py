@@ -26,6 +26,8 @@ JOBS = (
     "diplohub.mailing.services.emails_send_due",
     # Seats offered from the waitlist and not confirmed in time go to the next person.
     "diplohub.events.services.registrations_release_expired_offers",
+    # A reminder to the people holding a seat, a day (DIPLOHUB_EVENT_REMINDER_HOURS) before.
+    "diplohub.events.services.registrations_remind_upcoming",
     # The venue's ID-check notes are not kept after the event.
     "diplohub.events.services.registrations_purge_security_notes",
 )
@@ -59,7 +61,8 @@ class Command(DbWorkerCommand):
             help="Seconds between housekeeping runs; 0 turns it off (default: %(default)s)",
         )
 
-    def handle(self, *args: Any, housekeeping_interval: float, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
+        housekeeping_interval: float = options.pop("housekeeping_interval")
         stop = threading.Event()
         thread = None
         if housekeeping_interval > 0:
