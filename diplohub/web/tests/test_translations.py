@@ -26,7 +26,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 # Words that are spelt the same in English and in the translation.
 SAME_AS_ENGLISH = {
     "es": {"API", "Asia", "sector"},
-    "ca": {"API", "Oceania", "sector", "Vacant"},
+    "ca": {"API", "Oceania", "Regions", "document", "sector", "Vacant"},
 }
 
 
