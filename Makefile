@@ -38,6 +38,7 @@ run: messages pdf-libs
 	@$(BIN)/diplohub migrate --no-input -v0
 	@$(BIN)/diplohub demo --if-empty
 	@$(BIN)/diplohub demo_events --if-empty
+	@$(BIN)/diplohub demo_mailing --if-empty
 	@$(BIN)/diplohub demo_login
 	@echo "Serving the demo hub on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	@DIPLOHUB_TASK_BACKEND=django_tasks.backends.immediate.ImmediateBackend \

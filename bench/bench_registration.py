@@ -5,32 +5,35 @@
 Creates a PostgreSQL database (DATABASE_URL, default diplohub_bench_registration on
 127.0.0.1), N members spread over missions, each with an API token, and one event per
 round (100 seats, at most 2 per mission). Serves the hub with gunicorn (two sync
-workers, as in docs/deployment.md); 32 client threads, each with its own HTTP
-connection (sync workers close it after each answer; the client reconnects), take people
-from one queue and POST /api/v1/events/<slug>/registration with that person's token, as
-fast as answers come. A tenth of the people submit twice (a double click). Prints
-registrations per second, latency and the CPU time one request costs the app processes
-and PostgreSQL, then checks the result in the database: exactly `capacity` seated, no
-mission over its quota, waitlist tickets unique (positions 1..n), no duplicate person,
-no 5xx.
+workers, as in docs/deployment.md). wrk (bench/registration.lua) opens 32 connections
+(sync workers close each after its answer; wrk reconnects) that take people from one
+queue and POST /api/v1/events/<slug>/registration with that person's token, as fast as
+answers come; a tenth of the people submit twice (a double click, later in the queue).
+wrk rather than Python threads so that the load generator, which shares the machine's
+cores with the server, takes as little CPU as it can (0.14 ms a request against 0.4).
+
+Prints registrations per second, latency and the CPU time one request costs the app
+processes, PostgreSQL and the client, then checks every answer (each request answered,
+all 200, none 5xx) and the result in the database: exactly `capacity` seated, no mission
+over its quota, waitlist tickets unique (positions 1..n), no duplicate person.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
-import queue
+import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -86,58 +89,54 @@ with open(out, "w") as f:
 """
 
 
-def storm(
-    base: str, path: str, tokens: list[str], clients: int
-) -> tuple[float, list[float], Counter[int], Counter[str]]:
-    """POST every token's registration from `clients` threads; returns elapsed seconds,
-    latencies (ms), status codes and registration statuses answered."""
-    todo: queue.SimpleQueue[str] = queue.SimpleQueue()
-    for token in tokens:
-        todo.put(token)
-    latencies: list[float] = []
-    codes: Counter[int] = Counter()
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
-    ready = threading.Barrier(clients + 1)
-    where = urlsplit(base)
+LUA = Path(__file__).resolve().parent / "registration.lua"
 
-    def client() -> None:
-        conn = http.client.HTTPConnection(where.hostname, where.port, timeout=60)
-        ready.wait()
-        while True:
-            try:
-                token = todo.get_nowait()
-            except queue.Empty:
-                break
-            began = time.perf_counter()
-            for attempt in range(2):
-                try:
-                    conn.request("POST", path, headers={"Authorization": f"Bearer {token}"})
-                    response = conn.getresponse()
-                    body = response.read()
-                    break
-                except (ConnectionError, http.client.HTTPException):
-                    # gunicorn closed an idle keep-alive connection: reconnect once.
-                    conn.close()
-                    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=60)
-                    if attempt:
-                        raise
-            took = (time.perf_counter() - began) * 1000
-            status = json.loads(body).get("status", "?") if response.status == 200 else "-"
-            with lock:
-                latencies.append(took)
-                codes[response.status] += 1
-                outcomes[status] += 1
-        conn.close()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - began, latencies, codes, outcomes
+@dataclass
+class Storm:
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    codes: Counter[int]
+    outcomes: Counter[str]
+    answered: int
+    socket_errors: int
+
+
+def storm(base: str, path: str, tokens: list[str], clients: int) -> Storm:
+    """POST every token's registration, in order, over `clients` connections (wrk, one
+    thread, so one queue); every answer is tallied by registration.lua."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: `make bench` installs it (Debian package wrk).")
+    with tempfile.NamedTemporaryFile("w", suffix=".tokens") as submissions:
+        submissions.write("\n".join(tokens) + "\n")
+        submissions.flush()
+        command = ["wrk", "-t1", f"-c{clients}", "-d300s", "--timeout", "60s", "-s", str(LUA)]
+        process = subprocess.Popen(
+            [*command, base + path, "--", path, submissions.name],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        result: dict[str, Any] = {}
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.strip() == "all answered":
+                # wrk sleeps out its whole duration; SIGINT ends the run now.
+                process.send_signal(signal.SIGINT)
+            elif line.startswith("RESULT "):
+                result = json.loads(line.removeprefix("RESULT "))
+        process.wait()
+    if not result.get("seconds"):
+        raise SystemExit(f"wrk did not finish the storm: {result}")
+    return Storm(
+        seconds=result["seconds"],
+        p50_ms=result["p50_ms"],
+        p99_ms=result["p99_ms"],
+        codes=Counter({int(code): n for code, n in result["codes"].items()}),
+        outcomes=Counter(result["outcomes"]),
+        answered=result["answered"],
+        socket_errors=result["socket_errors"],
+    )
 
 
 def cpu_seconds(match: str) -> float:
@@ -186,9 +185,14 @@ def check(database_url: str, slug: str, capacity: int, quota: int) -> dict[str, 
     }
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _children_cpu() -> float:
+    """User + system CPU time of this script's finished children (wrk)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -200,6 +204,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    # Threads per worker (gthread): for comparison only; production runs sync workers.
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE)
@@ -219,46 +225,53 @@ def main() -> None:
         )
         tokens: list[str] = json.loads(out.read_text())
 
+    server = (
+        f"{args.workers} sync workers"
+        if args.threads == 1
+        else f"{args.workers} gthread workers of {args.threads} threads"
+    )
     print(
         f"\n{args.people} people from {args.missions} missions, one event of {args.capacity} "
-        f"seats (at most {args.quota} per mission) per round, PostgreSQL, gunicorn "
-        f"{args.workers} sync workers (which close each connection), {args.clients} client "
-        "threads, "
-        f"{platform.machine()}, {os.cpu_count()} cores\n"
+        f"seats (at most {args.quota} per mission) per round, PostgreSQL, gunicorn {server}, "
+        f"wrk {args.clients} connections, {platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {_load()}\n"
     )
     print(
         "| round | requests | registrations/s | requests/s | p50 ms | p99 ms | 5xx "
-        "| CPU ms per request: app, PostgreSQL | answers |"
+        "| CPU ms per request: app, PostgreSQL, client | answers |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     checks = []
-    with gunicorn(env, workers=args.workers) as base:
+    # PostgreSQL's processes serving this database (its title names the database), not
+    # those of other databases on the same server.
+    backends = f" {database_url.rsplit('/', 1)[1]} "
+    with gunicorn(env, workers=args.workers, threads=args.threads) as base:
         for r in range(1, args.rounds + 1):
             slug = f"storm-{r}"
             # A tenth of the people click twice; the repeat comes later in the queue.
             submissions = tokens + tokens[:: max(1, 10)]
-            app_cpu, db_cpu = cpu_seconds(base.split("//")[1]), cpu_seconds("postgres")
-            elapsed, latencies, codes, outcomes = storm(
-                base, f"/api/v1/events/{slug}/registration", submissions, args.clients
-            )
+            app_cpu, db_cpu = cpu_seconds(base.split("//")[1]), cpu_seconds(backends)
+            client_cpu = _children_cpu()
+            run = storm(base, f"/api/v1/events/{slug}/registration", submissions, args.clients)
             app_cpu = cpu_seconds(base.split("//")[1]) - app_cpu
-            db_cpu = cpu_seconds("postgres") - db_cpu
-            errors = sum(count for code, count in codes.items() if code >= 500)
+            db_cpu = cpu_seconds(backends) - db_cpu
+            client_cpu = _children_cpu() - client_cpu
+            errors = sum(count for code, count in run.codes.items() if code >= 500)
             n = len(submissions)
-            answers = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+            answers = ", ".join(f"{k} {v}" for k, v in sorted(run.outcomes.items()))
             print(
-                f"| {r} | {len(submissions)} | {len(tokens) / elapsed:.0f} "
-                f"| {len(submissions) / elapsed:.0f} | {percentile(latencies, 50):.1f} "
-                f"| {percentile(latencies, 99):.1f} | {errors} "
-                f"| {app_cpu * 1000 / n:.1f}, {db_cpu * 1000 / n:.1f} "
-                f"| {answers} |",
+                f"| {r} | {n} | {len(tokens) / run.seconds:.0f} "
+                f"| {n / run.seconds:.0f} | {run.p50_ms:.1f} | {run.p99_ms:.1f} | {errors} "
+                f"| {app_cpu * 1000 / n:.1f}, {db_cpu * 1000 / n:.1f}, "
+                f"{client_cpu * 1000 / n:.2f} | {answers} |",
                 flush=True,
             )
             result = check(database_url, slug, args.capacity, args.quota)
+            result["every request answered"] = run.answered == n and run.socket_errors == 0
             result["no 5xx"] = errors == 0
-            result["every answer 200"] = set(codes) == {200}
+            result["every answer 200"] = set(run.codes) == {200}
             checks.append(result)
-    print()
+    print(f"\nload average after the rounds: {_load()}")
     for r, result in enumerate(checks, start=1):
         print(f"round {r}: " + "; ".join(f"{k}: {v}" for k, v in result.items()))
     failed = [(r, k) for r, res in enumerate(checks, 1) for k, v in res.items() if v is False]

@@ -1,7 +1,8 @@
 """Run every benchmark in bench/ and print their figures (`make bench`).
 
-The web benchmark needs PostgreSQL (DATABASE_URL, default the local server) and wrk;
-the import benchmark runs on SQLite, and on PostgreSQL too when DATABASE_URL is set.
+The web and campaign benchmarks need PostgreSQL (DATABASE_URL, default the local
+server), the web ones wrk too; the import benchmark runs on SQLite, and on PostgreSQL
+too when DATABASE_URL is set.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def main() -> None:
             "bench_directory.py",
             "bench_event_page.py",
             "bench_registration.py",
+            "bench_campaign.py",
         )
         if run(script, env)
     ]

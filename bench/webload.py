@@ -55,15 +55,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, workers: int = 2) -> Iterator[str]:
+def gunicorn(env: dict[str, str], *, workers: int = 2, threads: int = 1) -> Iterator[str]:
     """Serve the hub as docs/deployment.md describes: gunicorn, sync workers."""
     port = free_port()
+    threaded = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     process = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
             "diplohub.wsgi",
             "--workers",
             str(workers),
+            *threaded,
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",

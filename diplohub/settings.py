@@ -6,7 +6,10 @@ else. Production sets DATABASE_URL to PostgreSQL, SECRET_KEY, EMAIL_URL and
 DIPLOHUB_HTTPS=1.
 """
 
+import hashlib
+import hmac
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -248,8 +251,45 @@ MAIL_LEASE_SECONDS = env_int("DIPLOHUB_MAIL_LEASE_SECONDS", 300, minimum=1)
 MAIL_MAX_ATTEMPTS = env_int("DIPLOHUB_MAIL_MAX_ATTEMPTS", 8, minimum=1)
 MAIL_RETRY_SECONDS = env_int("DIPLOHUB_MAIL_RETRY_SECONDS", 60, minimum=1)
 MAIL_BATCH_SIZE = env_int("DIPLOHUB_MAIL_BATCH_SIZE", 100, minimum=1)
+# Messages a second each worker process sends at most (0: as fast as the relay takes
+# them); several workers send that many each.
+MAIL_RATE = env_int("DIPLOHUB_MAIL_RATE", 0, minimum=0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{HUB_NAME} <{HUB_CONTACT_EMAIL}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Joining the network (diplohub/mailing): which of the sign-up form's fields are
+# required besides the e-mail address and the consent box (always required), sign-ups
+# allowed per IP address and per address (django-ratelimit syntax), and the days after
+# which a sign-up whose address was never confirmed is deleted.
+SIGNUP_OPTIONAL_FIELDS = (
+    "first_name",
+    "last_name",
+    "organization",
+    "country",
+    "position",
+    "topics",
+    "language",
+)
+SIGNUP_REQUIRED = env_list("DIPLOHUB_SIGNUP_REQUIRED", "first_name,last_name")
+_unknown_signup = sorted(set(SIGNUP_REQUIRED) - {*SIGNUP_OPTIONAL_FIELDS, "email", "consent"})
+if _unknown_signup:
+    raise ImproperlyConfigured(
+        f"DIPLOHUB_SIGNUP_REQUIRED names {', '.join(_unknown_signup)}, which the sign-up form "
+        f"does not have; use any of {', '.join(SIGNUP_OPTIONAL_FIELDS)} (comma-separated)"
+    )
+SIGNUP_RATE = env_str("DIPLOHUB_SIGNUP_RATE", "5/m").strip()
+if not re.fullmatch(r"[1-9][0-9]*/[0-9]*[smhd]", SIGNUP_RATE):
+    raise ImproperlyConfigured(
+        f"DIPLOHUB_SIGNUP_RATE={SIGNUP_RATE!r} is not a rate such as 5/m, 30/h or 100/d"
+    )
+SIGNUP_PENDING_DAYS = env_int("DIPLOHUB_SIGNUP_PENDING_DAYS", 7, minimum=1)
+# The secret that salts the hashes of IP addresses in the consent ledger and of erased
+# addresses. Set it once and keep it: derived from SECRET_KEY by default, so a new
+# SECRET_KEY would stop an erased address from being recognised again.
+HASH_SALT = (
+    env_str("DIPLOHUB_HASH_SALT")
+    or hmac.new(SECRET_KEY.encode(), b"diplohub.mailing.hash-salt", hashlib.sha256).hexdigest()
+)
 
 # Security. HTTPS-only cookies and HSTS when the hub is served over HTTPS.
 HTTPS = env_bool("DIPLOHUB_HTTPS", False)

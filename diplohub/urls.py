@@ -25,5 +25,6 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("diplohub.accounts.urls")),
     path("directory/", include("diplohub.directory.urls")),
     path("programme/", include("diplohub.events.urls")),
+    path("", include("diplohub.mailing.urls")),
     path("", include("diplohub.web.urls")),
 )

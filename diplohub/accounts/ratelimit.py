@@ -1,4 +1,5 @@
-"""Rate limits for the sign-in forms (django-ratelimit, counted in the default cache)."""
+"""Rate limits for the sign-in and sign-up forms (django-ratelimit, counted in the default
+cache)."""
 
 from __future__ import annotations
 
@@ -24,20 +25,28 @@ def client_ip(request: HttpRequest) -> str:
         return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")  # noqa: S104
 
 
+def request_ip(request: HttpRequest) -> str:
+    """The client's address as the rate limits count it: the proxy's forwarded one
+    behind DIPLOHUB_BEHIND_PROXY, else the connection's."""
+    if getattr(settings, "RATELIMIT_IP_META_KEY", None):
+        return client_ip(request)
+    return str(request.META.get("REMOTE_ADDR") or "")
+
+
 def _constant(value: str) -> Callable[[str, HttpRequest], str]:
     return lambda _group, _request: value
 
 
-def too_many_attempts(request: HttpRequest, group: str, *values: str) -> bool:
+def too_many_attempts(request: HttpRequest, group: str, *values: str, rate: str = "") -> bool:
     """Count one attempt against the client's IP and each value (a username, an
-    address); True when any of them is over settings.SIGN_IN_RATE."""
+    address); True when any of them is over `rate` (default settings.SIGN_IN_RATE)."""
     keys: list[str | Callable[[str, HttpRequest], str]] = ["ip"]
     keys += [_constant(value.strip().lower()) for value in values if value.strip()]
     limited = False
     for key in keys:
         # Every counter is incremented, even once one is over: no short-circuit.
         hit = is_ratelimited(
-            request, group=group, key=key, rate=settings.SIGN_IN_RATE, increment=True
+            request, group=group, key=key, rate=rate or settings.SIGN_IN_RATE, increment=True
         )
         limited = limited or bool(hit)
     return limited

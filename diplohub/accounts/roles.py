@@ -18,6 +18,9 @@ ROLE_NAMES = ("staff", "host", "member")
 STAFF_PERMISSIONS = (
     Q(content_type__app_label="directory")
     | Q(content_type__app_label="events")
+    # Mail: policies, subscribers, the ledger, campaigns, the outbox; what may change is
+    # limited by the admin classes (the ledger and the outbox are read-only there).
+    | Q(content_type__app_label="mailing")
     | Q(content_type__app_label="accounts", content_type__model="apitoken")
     | Q(content_type__app_label="accounts", codename="view_user")
 )

@@ -18,7 +18,8 @@ build_demo() works in steps, in one transaction:
    attachés and counsellors, and the posts listed in demo_posts.csv;
 5. rotations: for posts marked so, an earlier holder whose tenure
    services.post_assign() ends when the current holder starts;
-6. the Circle programme on top of it (diplohub/events/demo.py).
+6. the Circle programme on top of it (diplohub/events/demo.py);
+7. the privacy policy, the terms and a few subscribers (diplohub/mailing/demo.py).
 
 The same files give the same rows: no randomness, no dates relative to today, except
 the programme's event dates, which follow the build week (events/demo.py says why).
@@ -59,6 +60,7 @@ from diplohub.directory.models import (
 )
 from diplohub.directory.services import post_assign
 from diplohub.events.demo import DemoEventsError, build_demo_events, reset_demo_events
+from diplohub.mailing.demo import build_demo_mailing, reset_demo_mailing
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -169,6 +171,7 @@ def demo_is_loaded() -> bool:
 def reset_demo() -> None:
     """Empty the directory, history included, so build_demo() starts from scratch."""
     reset_demo_events()  # events hold on to organisations and people
+    reset_demo_mailing()
     for model in (Membership, Post, Person, Organization, Topic):
         model.objects.all().delete()
     for model in (Membership, Post, Person, Organization):
@@ -191,6 +194,7 @@ def build_demo(*, stdout: Any = None, data_dir: Path = DATA_DIR) -> str:
         build_demo_events(stdout=stdout)  # says what it built on stdout
     except DemoEventsError as error:
         raise DemoDataError(str(error)) from error
+    build_demo_mailing(stdout=stdout)
     return builder.summary()
 
 

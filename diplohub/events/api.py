@@ -152,11 +152,12 @@ def _event_to_register(request: HttpRequest, slug: str) -> Event:
     """A published event by slug. Invitation-only events are found too: a colleague of
     an invited mission may register without an invitation of their own, and the
     service answers who may not (403 not_invited)."""
-    # Only the id: the service reads the whole row again under its lock.
-    event = Event.objects.published().filter(slug=slug).only("pk").first()
-    if event is None:
-        raise ApiError(404, f"No published event has the slug '{slug}'.")
-    return event
+    # Only the id: the service reads the whole row again under its lock. The slug is
+    # unique, so get(), which orders nothing, rather than first().
+    try:
+        return Event.objects.published().only("pk").get(slug=slug)
+    except Event.DoesNotExist:
+        raise ApiError(404, f"No published event has the slug '{slug}'.") from None
 
 
 # --- Schemas ------------------------------------------------------------------------
@@ -656,6 +657,9 @@ class InvitationsSentOut(Schema):
     invited: list[InvitationOut]
     already_invited: list[int] = Field(description="Ids of people invited before: not again.")
     without_address: list[int] = Field(description="Ids of people with no e-mail address.")
+    no_event_mail: list[int] = Field(
+        description="Ids of people who withdrew their consent to event communications."
+    )
 
 
 @router.post(
@@ -688,6 +692,7 @@ def invite(request: HttpRequest, slug: str, payload: InviteIn) -> Any:
         "invited": sent.invited,
         "already_invited": [person.pk for person in sent.already_invited],
         "without_address": [person.pk for person in sent.without_address],
+        "no_event_mail": [person.pk for person in sent.no_event_mail],
     }
 
 

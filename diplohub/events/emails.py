@@ -147,7 +147,8 @@ def _registration(email: OutboundEmail) -> Registration | None:
 
 
 def _render(kind: str, context: dict[str, Any], **kwargs: Any) -> Rendered:
-    return render_email(f"events/email/{kind}.html", context, **kwargs)
+    recipient = address_of(context["person"])
+    return render_email(f"events/email/{kind}.html", context, recipient_email=recipient, **kwargs)
 
 
 # --- Renderers ----------------------------------------------------------------------

@@ -530,6 +530,12 @@ def invitations_send(request: HttpRequest, slug: str) -> HttpResponse:
             _("No e-mail address, not invited: %(names)s.")
             % {"names": ", ".join(p.name for p in sent.without_address)},
         )
+    if sent.no_event_mail:
+        messages.warning(
+            request,
+            _("Asked not to receive event communications, not invited: %(names)s.")
+            % {"names": ", ".join(p.name for p in sent.no_event_mail)},
+        )
     return redirect(back)
 
 

@@ -8,4 +8,5 @@ class MailingConfig(AppConfig):
     verbose_name = _("Mail")
 
     def ready(self) -> None:
-        from diplohub.mailing import emails  # noqa: F401  (registers mailing.message)
+        # Register the renderers: mailing.message; mailing.campaign and its test.
+        from diplohub.mailing import campaign_emails, emails  # noqa: F401

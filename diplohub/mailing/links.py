@@ -38,3 +38,25 @@ def unsubscribe_url(email: str) -> str:
 def confirm_url(email: str) -> str:
     token = token_for(email, salt=CONFIRM)
     return settings.SITE_URL + reverse("mailing:confirm", kwargs={"token": token})
+
+
+def confirmation_from(token: str) -> tuple[str | None, bool]:
+    """The address a confirmation link was made for, and whether it has expired: a
+    link works for DIPLOHUB_SIGNUP_PENDING_DAYS, as long as the sign-up is kept.
+    (None, False) for a forged or damaged link, (None, True) for one too old."""
+    max_age = settings.SIGNUP_PENDING_DAYS * 24 * 3600
+    try:
+        return str(signing.loads(token, salt=CONFIRM, max_age=max_age)), False
+    except signing.SignatureExpired:
+        return None, True
+    except signing.BadSignature:
+        return None, False
+
+
+def list_unsubscribe_headers(email: str) -> dict[str, str]:
+    """The RFC 8058 headers for a message to `email` (a newsletter): mail clients show
+    an "Unsubscribe" button that POSTs List-Unsubscribe=One-Click to the link."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(email)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

@@ -14,10 +14,12 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from diplohub.directory.models import Person, Topic
@@ -26,7 +28,7 @@ from diplohub.directory.models import Person, Topic
 class EmailStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("e-mail", "Sent")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("No longer needed")
 
@@ -72,7 +74,7 @@ class OutboundEmail(models.Model):
 
     class Meta:
         verbose_name = _("outgoing e-mail")
-        verbose_name_plural = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "not_before"], name="outbox_due")]
 
@@ -127,6 +129,11 @@ class PolicyDocument(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version}"
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "mailing:policy-version", kwargs={"kind": self.kind, "version": self.version}
+        )
+
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
@@ -144,6 +151,28 @@ class SubscriberStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for confirmation")
     ACTIVE = "active", _("Subscribed")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+
+
+class SubscriberQuerySet(models.QuerySet["Subscriber"]):
+    def with_address(self, email: str) -> SubscriberQuerySet:
+        """The subscriber with this address, whatever its case (the unique index's
+        expression, so the index answers)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+
+    def reachable(self) -> SubscriberQuerySet:
+        """Those a newsletter may be sent to: confirmed, wanting the newsletter, and
+        whose latest newsletter row in the ledger is a grant. An unsubscribed address
+        stays out until the person opts in again with fresh consent."""
+        latest = (
+            Consent.objects.filter(email=Lower(OuterRef("email")), purpose=Purpose.NEWSLETTER)
+            .order_by("-at", "-pk")
+            .values("granted")[:1]
+        )
+        return (
+            self.filter(status=SubscriberStatus.ACTIVE, wants_newsletter=True)
+            .alias(standing_newsletter=Subquery(latest))
+            .filter(standing_newsletter=True)
+        )
 
 
 class Subscriber(models.Model):
@@ -189,6 +218,8 @@ class Subscriber(models.Model):
     confirmation_ip_hash = models.CharField(max_length=64, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
 
+    objects = SubscriberQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("subscriber")
         verbose_name_plural = _("subscribers")
@@ -204,6 +235,28 @@ class Subscriber(models.Model):
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+def ledger_address(email: str) -> str:
+    """How an address is written in the ledger: lower case, so that one person's rows
+    are found together whatever case each form was typed in."""
+    return email.strip().lower()
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def of_address(self, email: str) -> ConsentQuerySet:
+        return self.filter(email=ledger_address(email))
+
+    def standing(self, *, email: str, purpose: str) -> bool | None:
+        """Whether the latest row of the ledger for `email` and `purpose` is a grant
+        (None: the ledger has no row for them)."""
+        return (
+            self.of_address(email)
+            .filter(purpose=purpose)
+            .order_by("-at", "-pk")
+            .values_list("granted", flat=True)
+            .first()
+        )
 
 
 class Consent(models.Model):
@@ -223,7 +276,7 @@ class Consent(models.Model):
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="consents"
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
-    granted = models.BooleanField(_("granted"), help_text=_("False: a withdrawal."))
+    granted = models.BooleanField(_("granted"), help_text=_("Unticked: the consent was withdrawn."))
     privacy_policy = models.ForeignKey(
         PolicyDocument,
         verbose_name=_("privacy policy"),
@@ -254,6 +307,8 @@ class Consent(models.Model):
         related_name="+",
         help_text=_("The staff member who recorded it, when it was not the person."),
     )
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent")
@@ -293,8 +348,29 @@ class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SCHEDULED = "scheduled", _("Scheduled")
     SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("campaign", "Sent")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class CampaignQuerySet(models.QuerySet["Campaign"]):
+    def archived(self) -> CampaignQuerySet:
+        """The public archive: newsletters meant to be shown, from the moment they
+        start going out (their messages link their page), not stopped ones."""
+        return self.filter(
+            status__in=(CampaignStatus.SENDING, CampaignStatus.SENT),
+            in_archive=True,
+            started_at__isnull=False,
+        )
+
+    def with_counts(self) -> CampaignQuerySet:
+        """Each campaign's messages counted by status, in the same query (see
+        Campaign.progress)."""
+        return self.annotate(
+            **{
+                f"emails_{status}": models.Count("emails", filter=Q(emails__status=status))
+                for status in EmailStatus.values
+            }
+        )
 
 
 class Campaign(models.Model):
@@ -308,8 +384,9 @@ class Campaign(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
-    # The segment: {"topics": [slugs], "countries": [codes], "kinds": [organisation
-    # kinds], "languages": [codes], "members_only": bool}; empty means everyone.
+    # The segment (mailing.audience.Audience): {"topics": [slugs], "countries": [codes],
+    # "kinds": [organisation kinds], "languages": [codes], "groups": ["subscribers",
+    # "members"]}; an empty list means any, an empty segment everyone.
     audience = models.JSONField(_("audience"), default=dict, blank=True)
     scheduled_for = models.DateTimeField(_("send at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -323,6 +400,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CampaignQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
@@ -330,3 +409,42 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    def get_absolute_url(self) -> str:
+        return reverse("mailing:newsletter", kwargs={"slug": self.slug})
+
+    def text_in(self, language: str) -> tuple[str, str]:
+        """Subject and Markdown body in `language`, as written (empty if not)."""
+        subject = getattr(self, f"subject_{language}", None) or ""
+        body = getattr(self, f"body_{language}", None) or ""
+        return subject.strip(), body.strip()
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages it is written in (subject and body), the default first."""
+        codes = [code for code, _name in settings.LANGUAGES]
+        codes.sort(key=lambda code: code != settings.LANGUAGE_CODE)
+        return [code for code in codes if all(self.text_in(code))]
+
+    def language_for(self, wanted: str) -> str:
+        """What a reader of `wanted` gets: that language if it is written, else the
+        hub's default (modeltranslation's fallback, for the subject and body together)."""
+        return wanted if wanted in self.languages else settings.LANGUAGE_CODE
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+
+    def progress(self) -> dict[str, int]:
+        """Its messages by status (EmailStatus values), with `total` and `done` (sent,
+        failed or skipped): from with_counts() if the row came with them."""
+        if hasattr(self, "emails_queued"):
+            counts = {status: getattr(self, f"emails_{status}") for status in EmailStatus.values}
+        else:
+            counts = dict.fromkeys(EmailStatus.values, 0)
+            by_status = self.emails.order_by().values_list("status").annotate(n=models.Count("pk"))
+            counts.update(dict(by_status.values_list("status", "n")))
+        counts["total"] = sum(counts.values())
+        finished = (EmailStatus.SENT, EmailStatus.FAILED, EmailStatus.SKIPPED)
+        counts["done"] = sum(counts[status] for status in finished)
+        return counts

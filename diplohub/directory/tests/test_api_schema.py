@@ -21,6 +21,16 @@ from diplohub.api import HubAPI, api
 from diplohub.directory.models import Person, Topic
 from diplohub.events.models import Event, Invitation
 from diplohub.events.services import registration_create
+from diplohub.mailing.audience import Audience
+from diplohub.mailing.models import PolicyDocument, Subscriber
+from diplohub.mailing.services import (
+    CampaignText,
+    campaign_create,
+    campaign_queue,
+    no_mail,
+    subscriber_confirm,
+    subscriber_sign_up,
+)
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 # Routes of the API that are not operations: the document itself, the docs page, the
@@ -113,9 +123,22 @@ def samples(cast) -> dict[str, str]:
     registration_create(event=event, person=sofia, by=cast.staff)
     registration_create(event=event, person=Person.objects.get(given_name="Kenji"))
     Invitation.objects.create(event=event, person=sofia, organization=cast.japan)
+    # Mailing: a confirmed subscriber, so the subscriber and ledger lists have rows.
+    for kind in ("privacy", "terms"):
+        PolicyDocument.objects.create(
+            kind=kind, version=1, title=kind, body="Text.", published_at=timezone.now()
+        )
+    with no_mail():
+        subscriber_sign_up(email="marta@research.example", language="en", source="api")
+        subscriber_confirm(email="marta@research.example")
+    # Campaigns: one queued to Marta, so its deliveries list has a row.
+    campaign = campaign_create(texts={"en": CampaignText("Spring", "News.")}, audience=Audience())
+    campaign_queue(campaign=campaign)
     return {
         "slug": cast.japan.slug,
         "person_id": str(Person.objects.get(given_name="Kenji").pk),
+        "subscriber_id": str(Subscriber.objects.get().pk),
+        "campaign_id": str(campaign.pk),
     }
 
 

@@ -327,3 +327,21 @@ def test_staff_follow_invitations_over_the_api(client, cast, encounter, mailbox)
     _member_token, member_raw = api_token_create(user=cast.consul, name="mine")
     denied = client.get(url, HTTP_AUTHORIZATION=f"Bearer {member_raw}")
     assert denied.status_code == 403
+
+
+def test_someone_who_withdrew_event_mail_is_not_invited(cast, encounter, mailbox):
+    from diplohub.mailing.models import Consent, Purpose
+
+    Consent.objects.create(
+        email="ana@mission.example",
+        person=cast.attache.person,
+        purpose=Purpose.EVENTS,
+        granted=False,
+        source="test",
+    )
+    sent = services.invitations_send(
+        event=encounter, people=[cast.consul.person, cast.attache.person], by=cast.staff
+    )
+    assert [i.person for i in sent.invited] == [cast.consul.person]
+    assert sent.no_event_mail == [cast.attache.person]
+    assert [m["To"] for m in mailbox.messages] == ["kenji@mission.example"]

@@ -20,7 +20,8 @@ class Command(BaseCommand):
             "--reset",
             action="store_true",
             help="Delete the directory (organisations, people, posts, topics and their "
-            "history) first, then rebuild it.",
+            "history), the programme and the mailing data (policies, subscribers, consents) "
+            "first, then rebuild it.",
         )
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]

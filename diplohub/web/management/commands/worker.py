@@ -24,12 +24,16 @@ JOBS = (
     # Messages whose task was lost, retries after a temporary SMTP failure, and rows
     # left 'sending' by a worker that died.
     "diplohub.mailing.services.emails_send_due",
+    # Scheduled campaigns whose time has come are queued; finished ones marked sent.
+    "diplohub.mailing.services.campaigns_start_due",
     # Seats offered from the waitlist and not confirmed in time go to the next person.
     "diplohub.events.services.registrations_release_expired_offers",
     # A reminder to the people holding a seat, a day (DIPLOHUB_EVENT_REMINDER_HOURS) before.
     "diplohub.events.services.registrations_remind_upcoming",
     # The venue's ID-check notes are not kept after the event.
     "diplohub.events.services.registrations_purge_security_notes",
+    # Sign-ups whose address was not confirmed within DIPLOHUB_SIGNUP_PENDING_DAYS.
+    "diplohub.mailing.services.subscribers_purge_unconfirmed",
 )
 
 
