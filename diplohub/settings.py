@@ -251,6 +251,9 @@ MAIL_LEASE_SECONDS = env_int("DIPLOHUB_MAIL_LEASE_SECONDS", 300, minimum=1)
 MAIL_MAX_ATTEMPTS = env_int("DIPLOHUB_MAIL_MAX_ATTEMPTS", 8, minimum=1)
 MAIL_RETRY_SECONDS = env_int("DIPLOHUB_MAIL_RETRY_SECONDS", 60, minimum=1)
 MAIL_BATCH_SIZE = env_int("DIPLOHUB_MAIL_BATCH_SIZE", 100, minimum=1)
+# PostgreSQL: the outbox's records commit without waiting for the disk (see
+# mailing.services._commit_without_waiting_for_disk); 0 makes every one wait.
+MAIL_ASYNC_COMMIT = env_bool("DIPLOHUB_MAIL_ASYNC_COMMIT", True)
 # Messages a second each worker process sends at most (0: as fast as the relay takes
 # them); several workers send that many each.
 MAIL_RATE = env_int("DIPLOHUB_MAIL_RATE", 0, minimum=0)

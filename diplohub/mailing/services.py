@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from email.mime.image import MIMEImage
 from email.utils import make_msgid
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -54,8 +54,7 @@ from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connect
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.sql import UpdateQuery
+from django.db.models import Exists, OuterRef, Q
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
@@ -266,27 +265,32 @@ def _claim(email: OutboundEmail, now: datetime.datetime, *, done: Outcome | None
     are known without reading the row again. The previous message's outcome (`done`)
     is committed in the same transaction: one commit per message, and a message's
     outcome is still on disk before the next one is sent."""
-    lease = datetime.timedelta(seconds=settings.MAIL_LEASE_SECONDS)
-    with transaction.atomic():
+    if email.attempts >= settings.MAIL_MAX_ATTEMPTS:
         if done is not None:
             _finish(done[0], **done[1])
-        if email.attempts >= settings.MAIL_MAX_ATTEMPTS:
-            return False
-        claimed = _update(
-            "claim",
-            lambda now, pk, attempts, until, next_attempts: (
-                OutboundEmail.objects.due(now).filter(pk=pk, attempts=attempts),
-                {"status": EmailStatus.SENDING, "claimed_until": until, "attempts": next_attempts},
-            ),
-            now=now,
-            pk=email.pk,
-            attempts=email.attempts,
-            until=now + lease,
-            next_attempts=email.attempts + 1,
+        return False
+    until = now + datetime.timedelta(seconds=settings.MAIL_LEASE_SECONDS)
+    with transaction.atomic():
+        _commit_without_waiting_for_disk()
+        if done is not None:
+            _finish(done[0], **done[1])
+        claimed = _execute(
+            _CLAIM_SQL,
+            [
+                EmailStatus.SENDING,
+                until,
+                email.attempts + 1,
+                email.pk,
+                email.attempts,
+                EmailStatus.QUEUED,
+                now,
+                EmailStatus.SENDING,
+                now,
+            ],
         )
     if claimed:
         email.status = EmailStatus.SENDING
-        email.claimed_until = now + lease
+        email.claimed_until = until
         email.attempts += 1
     return bool(claimed)
 
@@ -294,72 +298,43 @@ def _claim(email: OutboundEmail, now: datetime.datetime, *, done: Outcome | None
 def _finish(email: OutboundEmail, **fields: Any) -> None:
     """Record the outcome, unless another worker took the row over meanwhile (our
     lease ran out): then the outcome is theirs to record."""
-    _update(
-        "finish",
-        lambda pk, attempts, **fields: (
-            OutboundEmail.objects.filter(pk=pk, status=EmailStatus.SENDING, attempts=attempts),
-            {"claimed_until": None, **fields},
-        ),
-        pk=email.pk,
-        attempts=email.attempts,
-        **fields,
-    )
+    fields = {"claimed_until": None, **fields}
+    columns = ", ".join(f"{OutboundEmail._meta.get_field(name).column} = %s" for name in fields)
+    sql = f"UPDATE {_TABLE} SET {columns} WHERE id = %s AND status = %s AND attempts = %s"  # noqa: S608
+    _execute(sql, [*fields.values(), email.pk, EmailStatus.SENDING, email.attempts])
 
 
-# The claim and the outcome are each one UPDATE per message. Building and compiling
-# such a query with the ORM costs about 0.4 ms of CPU, sending it 0.06 ms; so each
-# is compiled once per process with stand-in values, which are then swapped for the
-# real ones. The query stays the ORM's (OutboundEmail.objects.due() and all).
-_compiled: dict[tuple[Any, ...], tuple[str, list[tuple[str | None, Any]]]] = {}
-_STAND_IN_TIME = datetime.datetime(1970, 1, 2, tzinfo=datetime.UTC)
+# The claim and the outcome are one UPDATE each per message, written in SQL: the same
+# statements through the ORM cost about 0.4 ms of CPU each to build, against 0.06 ms
+# to run. The claim's condition is OutboundEmail.objects.due(), for one row.
+_TABLE = OutboundEmail._meta.db_table
+_CLAIM_SQL = f"""
+UPDATE {_TABLE} SET status = %s, claimed_until = %s, attempts = %s
+WHERE id = %s AND attempts = %s
+  AND ((status = %s AND not_before <= %s) OR (status = %s AND claimed_until < %s))
+"""  # noqa: S608 (values are parameters)
 
 
-def _stand_in(index: int, value: Any) -> Any:
-    if isinstance(value, datetime.datetime):
-        return _STAND_IN_TIME + datetime.timedelta(microseconds=index + 1)
-    if isinstance(value, int) and not isinstance(value, bool):
-        # Within every integer field's range (Django refuses a lookup outside it).
-        return 30_000 + index
-    if isinstance(value, str):
-        return f"\x00stand-in {index}"
-    raise TypeError(f"No stand-in for a {type(value).__name__}")
+def _commit_without_waiting_for_disk() -> None:
+    """On PostgreSQL, let this transaction's COMMIT return before its WAL is flushed
+    (synchronous_commit off, for this transaction only): a worker sends the next
+    message about a millisecond sooner. A worker killed at any point loses nothing,
+    since the commit has happened; only a crash of the database server itself could
+    lose the last fraction of a second of records, and then those messages would be
+    sent again (never lost)."""
+    connection = connections[router.db_for_write(OutboundEmail)]
+    if connection.vendor == "postgresql" and settings.MAIL_ASYNC_COMMIT:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _update(
-    name: str, build: Callable[..., tuple[QuerySet[Any], dict[str, Any]]], **values: Any
-) -> int:
-    """`queryset.update(**changes)` for (queryset, changes) = build(**values); rows
-    changed. `build` must use the values as they are (no arithmetic on them): it is
-    compiled twice with different stand-ins, and refused if anything but the
-    stand-ins differs."""
-    alias = router.db_for_write(OutboundEmail)
-    connection = connections[alias]
-
-    def adapt(value: Any) -> Any:
-        if isinstance(value, datetime.datetime):
-            return connection.ops.adapt_datetimefield_value(value)
-        return value
-
-    def compile_with(offset: int) -> tuple[str, list[tuple[str | None, Any]]]:
-        ordered = sorted(values.items())
-        stand_ins = {n: _stand_in(offset + i, v) for i, (n, v) in enumerate(ordered)}
-        queryset, changes = build(**stand_ins)
-        query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
-        query.add_update_values(changes)
-        sql, params = query.get_compiler(alias).as_sql()
-        names = {adapt(value): n for n, value in stand_ins.items()}
-        return sql, [(names.get(p), None if p in names else p) for p in params]
-
-    key = (alias, name, tuple(sorted(values)))
-    compiled = _compiled.get(key)
-    if compiled is None:
-        compiled = compile_with(0)
-        if compiled != compile_with(100):
-            raise ValueError(f"The {name} update computes on its values; pass the results.")
-        _compiled[key] = compiled
-    sql, slots = compiled
+def _execute(sql: str, params: list[Any]) -> int:
+    """Run an UPDATE on the outbox; the number of rows it changed."""
+    connection = connections[router.db_for_write(OutboundEmail)]
+    adapt = connection.ops.adapt_datetimefield_value
+    values = [adapt(v) if isinstance(v, datetime.datetime) else v for v in params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [adapt(values[n]) if n else constant for n, constant in slots])
+        cursor.execute(sql, values)
         return int(cursor.rowcount)
 
 

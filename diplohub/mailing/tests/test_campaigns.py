@@ -589,23 +589,6 @@ def test_the_throttle_spaces_messages_evenly(settings, monkeypatch):
     assert len(slept) == 4
 
 
-def test_the_compiled_updates_refuse_a_query_that_computes_on_its_values(db):
-    with pytest.raises(ValueError, match="computes on its values"):
-        services._update(
-            "tests.arithmetic",
-            lambda pk: (OutboundEmail.objects.filter(pk=pk + 1), {"subject": "x"}),
-            pk=1,
-        )
-    assert (
-        services._update(
-            "tests.plain",
-            lambda pk: (OutboundEmail.objects.filter(pk=pk), {"subject": "x"}),
-            pk=1,
-        )
-        == 0
-    )
-
-
 def test_the_back_office_lists_campaigns_and_links_their_page(admin_client, cast):
     campaign = spring()
     listing = admin_client.get("/en/admin/mailing/campaign/")

@@ -279,3 +279,38 @@ def test_senders_in_parallel_send_every_message_exactly_once(smtp_server):
     assert set(received) == {email.message_id for email in emails}
     assert max(received.values()) == 1
     assert set(OutboundEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
+
+
+@pytest.mark.django_db
+def test_the_claim_takes_exactly_the_rows_due_says_are_claimable():
+    """The claim is written in SQL for speed; it must mean what due() means."""
+    now = timezone.now()
+    minute = datetime.timedelta(minutes=1)
+    cases = {
+        "queued, due": {"status": EmailStatus.QUEUED, "not_before": now - minute},
+        "queued, later": {"status": EmailStatus.QUEUED, "not_before": now + minute},
+        "sending, lease running": {"status": EmailStatus.SENDING, "claimed_until": now + minute},
+        "sending, lease over": {"status": EmailStatus.SENDING, "claimed_until": now - minute},
+        "sent": {"status": EmailStatus.SENT},
+        "failed": {"status": EmailStatus.FAILED},
+        "skipped": {"status": EmailStatus.SKIPPED},
+    }
+    rows = {}
+    for number, (case, fields) in enumerate(cases.items()):
+        rows[case] = OutboundEmail.objects.create(
+            key=f"case:{number}",
+            kind="tests.note",
+            to="a@example.org",
+            language="en",
+            message_id=f"<case-{number}@hub.example.org>",
+            **fields,
+        )
+    due = set(OutboundEmail.objects.due(now).values_list("pk", flat=True))
+    claimed = {case for case, row in rows.items() if services._claim(row, now)}
+    assert claimed == {case for case, row in rows.items() if row.pk in due}
+    assert claimed == {"queued, due", "sending, lease over"}
+    # A row changed by someone else since it was read (attempts moved on) is left alone.
+    stale = OutboundEmail.objects.get(pk=rows["queued, due"].pk)
+    OutboundEmail.objects.filter(pk=stale.pk).update(status=EmailStatus.QUEUED)
+    stale.attempts = 0
+    assert services._claim(stale, now) is False
