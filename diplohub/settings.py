@@ -124,6 +124,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # threads share one database; one file per test process, so parallel runs don't clash.
     _test_file = Path(tempfile.gettempdir()) / f"diplohub-test-{os.getpid()}.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": str(_test_file)}
+elif env_bool("DIPLOHUB_DB_PREPARED_STATEMENTS", False):
+    # PostgreSQL binds the parameters itself and keeps the plan of a statement a
+    # connection has run twice (psycopg's prepared statements): less work for the
+    # server on every request. Behind PgBouncer in transaction mode this needs
+    # PgBouncer 1.21 or later with max_prepared_statements set.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 2}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache (Redis) is needed once several app processes serve the hub, so that
