@@ -26,7 +26,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 # Words that are spelt the same in English and in the translation.
 SAME_AS_ENGLISH = {
     "es": {"API", "Asia", "sector"},
-    "ca": {"API", "Oceania", "Regions", "document", "sector", "Vacant"},
+    "ca": {"API", "Documents", "Oceania", "Regions", "document", "sector", "Vacant"},
 }
 
 
@@ -74,7 +74,7 @@ def _parse(path: Path) -> list[Entry]:
             assert target is not None, f"{path}:{number}: text outside an entry"
             append(target, ast.literal_eval(line))
             continue
-        if keyword == "msgctxt" or (keyword == "msgid" and (entry is None or entry.msgstrs)):
+        if keyword in ("msgctxt", "msgid") and (entry is None or entry.msgstrs):
             entry = Entry(line=number)
             entries.append(entry)
         assert entry is not None
