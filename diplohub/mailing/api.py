@@ -138,7 +138,13 @@ def subscribe(request: HttpRequest, body: SubscribeIn) -> Status[Any]:
         )
     except services.SignUpClosed:
         return Status(
-            503, {"detail": _("Sign-up opens once the hub has published its privacy policy.")}
+            503,
+            {
+                "detail": _(
+                    "Sign-up opens once the hub has published its privacy policy "
+                    "and terms of service."
+                )
+            },
         )
     return Status(
         202,

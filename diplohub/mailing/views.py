@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -49,6 +49,9 @@ from diplohub.mailing.models import (
 )
 
 # === Joining the network: sign-up, confirmation, preferences, consents, policies =====
+
+# Marked for the catalogue here, translated where it is shown.
+NO_POLICIES = gettext_noop("The hub has no privacy policy or terms of service in force: try later.")
 
 
 def _policies() -> dict[str, PolicyDocument | None]:
@@ -206,7 +209,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
                     ),
                 )
             except services.SignUpClosed:
-                form.add_error(None, _("The hub has no privacy policy in force: try later."))
+                form.add_error(None, _(NO_POLICIES))
             else:
                 messages.success(request, _("Your preferences are saved."))
                 return redirect(request.path)
@@ -309,7 +312,7 @@ def my_consents(request: HttpRequest) -> HttpResponse:
                     ),
                 )
             except services.SignUpClosed:
-                form.add_error(None, _("The hub has no privacy policy in force: try later."))
+                form.add_error(None, _(NO_POLICIES))
             else:
                 if rows:
                     messages.success(request, _("Your choices are saved."))

@@ -285,7 +285,7 @@ def test_one_address_cannot_be_flooded_with_confirmations(client, policies, sett
 
 def test_sign_up_is_closed_while_no_policy_is_in_force(client, db):
     page = client.get("/en/join/").content.decode()
-    assert "Sign-up opens once the hub has published its privacy policy" in page
+    assert "once the hub has published its privacy policy and terms of service" in page
     assert 'name="email"' not in page
     response = client.post("/en/join/", join())
     assert response.status_code == 503
