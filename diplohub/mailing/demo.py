@@ -116,33 +116,33 @@ Aquest és un **text de demostració**: el hub que gestiona aquest lloc publica 
 
 ## Qui som
 
-{hub} («el hub») custodia les dades que es descriuen aquí. Escriviu-nos a {contact}
+{hub} («el hub») custodia les dades que es descriuen aquí. Escrigui'ns a {contact}
 per a qualsevol qüestió sobre aquesta pàgina.
 
 ## Què guardem i per què
 
-- **Quan us uniu a la xarxa:** la vostra adreça de correu i el que decidiu explicar-nos
+- **Quan s'uneix a la xarxa:** la seva adreça de correu i el que decideixi explicar-nos
   (nom, organització, país, càrrec, temes d'interès, idioma). Els fem servir per
-  enviar-vos el butlletí i, si ho demaneu, invitacions i notícies d'activitats.
-- **El vostre consentiment:** cada cop que accepteu o retireu, registrem què, quan, amb
+  enviar-li el butlletí i, si ho demana, invitacions i notícies d'activitats.
+- **El seu consentiment:** cada cop que accepta o el retira, registrem què, quan, amb
   quina versió d'aquesta política i de les condicions, des de quin formulari, i un hash
-  amb sal de la vostra adreça IP (mai l'adreça).
-- **Per a les activitats a què assistiu:** la vostra inscripció, el registre d'entrada i
-  la vostra valoració.
+  amb sal de la seva adreça IP (mai l'adreça).
+- **Per a les activitats a què assisteix:** la seva inscripció, el registre d'entrada i
+  la seva valoració.
 
-La base legal és el vostre consentiment, que podeu retirar en qualsevol moment.
+La base legal és el seu consentiment, que pot retirar en qualsevol moment.
 
 ## Durant quant de temps
 
-Una inscripció no confirmada s'esborra al cap de pocs dies. Conservem la vostra
-subscripció fins que us doneu de baixa; el registre dels vostres consentiments es
-guarda com a prova tant de temps com exigeixi la llei.
+Una inscripció no confirmada s'esborra al cap de pocs dies. Conservem la seva
+subscripció fins que es doni de baixa; el registre dels seus consentiments es guarda
+com a prova tant de temps com exigeixi la llei.
 
-## Els vostres drets
+## Els seus drets
 
-Podeu canviar les preferències o donar-vos de baixa des de l'enllaç al peu de cada
-missatge. Podeu demanar-nos una còpia de tot el que guardem sobre vosaltres, o la seva
-supressió; responem en el termini d'un mes. També podeu reclamar davant l'autoritat de
+Pot canviar les preferències o donar-se de baixa des de l'enllaç al peu de cada
+missatge. Pot demanar-nos una còpia de tot el que guardem sobre vostè, o que ho
+suprimim; responem en el termini d'un mes. També pot reclamar davant l'autoritat de
 protecció de dades.
 """,
 }
@@ -202,17 +202,17 @@ Aquest és un **text de demostració**: el hub que gestiona aquest lloc publica 
 ## La xarxa
 
 Unir-se a la xarxa de {hub} és gratuït. Enviem el butlletí unes poques vegades al mes
-com a molt, i invitacions i notícies d'activitats si les demaneu.
+com a molt, i invitacions i notícies d'activitats si les demana.
 
-## El que us correspon
+## El que li correspon
 
-Indiqueu una adreça que sigui vostra i mantingueu les dades al dia des de la vostra
-pàgina de preferències. Els enllaços personals dels nostres missatges obren les
-preferències sense contrasenya: no els reenvieu.
+Indiqui una adreça que sigui seva i mantingui les dades al dia des de la seva pàgina de
+preferències. Els enllaços personals dels nostres missatges obren les preferències
+sense contrasenya: no els reenviï.
 
 ## El que ens correspon
 
-Només us enviem el que heu triat, mai venem ni prestem la vostra adreça, i us podeu
+Només li enviem el que ha triat, mai no venem ni prestem la seva adreça, i es pot
 donar de baixa en qualsevol moment, amb un clic, des de qualsevol missatge.
 
 ## Canvis
