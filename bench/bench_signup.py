@@ -24,6 +24,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -80,19 +81,26 @@ def load(base: str, *, clients: int, seconds: int, prefix: str) -> dict[str, obj
 
 
 def check(database_url: str, prefix: str) -> dict[str, object]:
+    """What the round wrote, in one statement (one snapshot), once the requests still
+    in flight when wrk stopped have been served."""
     import psycopg
 
+    time.sleep(2)
     with psycopg.connect(database_url) as conn:
-        subscribers = conn.execute(
-            "SELECT status, count(*) FROM mailing_subscriber WHERE email LIKE %s GROUP BY status",
-            [f"{prefix}-%"],
-        ).fetchall()
-        queued = conn.execute(
-            'SELECT count(*), count(DISTINCT "to") FROM mailing_outboundemail '
-            "WHERE kind = 'mailing.confirm_subscription' AND \"to\" LIKE %s",
-            [f"{prefix}-%"],
-        ).fetchone()
-    return {"subscribers": dict(subscribers), "confirmations": queued[0], "distinct": queued[1]}  # type: ignore[index]
+        statuses, queued, distinct = conn.execute(
+            """
+            SELECT
+              (SELECT json_object_agg(status, n) FROM (
+                 SELECT status, count(*) AS n FROM mailing_subscriber
+                 WHERE email LIKE %(like)s GROUP BY status) AS s),
+              (SELECT count(*) FROM mailing_outboundemail
+               WHERE kind = 'mailing.confirm_subscription' AND "to" LIKE %(like)s),
+              (SELECT count(DISTINCT "to") FROM mailing_outboundemail
+               WHERE kind = 'mailing.confirm_subscription' AND "to" LIKE %(like)s)
+            """,
+            {"like": f"{prefix}-%"},
+        ).fetchone()  # type: ignore[misc]
+    return {"subscribers": statuses or {}, "confirmations": queued, "distinct": distinct}
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ def main() -> None:
             "bench_event_page.py",
             "bench_registration.py",
             "bench_campaign.py",
+            "bench_signup.py",
         )
         if run(script, env)
     ]
