@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "diplohub.directory",
     "diplohub.events",
     "diplohub.mailing",
+    "diplohub.knowledge",
     "diplohub.web",
 ]
 

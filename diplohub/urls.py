@@ -26,5 +26,6 @@ urlpatterns += i18n_patterns(
     path("directory/", include("diplohub.directory.urls")),
     path("programme/", include("diplohub.events.urls")),
     path("", include("diplohub.mailing.urls")),
+    path("", include("diplohub.knowledge.urls")),
     path("", include("diplohub.web.urls")),
 )
