@@ -45,14 +45,15 @@ def slugs_refresh(item: models.Model) -> dict[str, str]:
     taken by another item of the same kind gets a number (-2, -3…). Returns the
     current slugs. Call it in the transaction that saved the item."""
     kind = ContentType.objects.get_for_model(item)
-    current = {}
+    current: dict[str, str] = {}
     with transaction.atomic():
         mine = Slug.objects.filter(content_type=kind, object_id=item.pk)
         latest = {language: slug_of(item, language, fresh=True) for language in _languages()}
         for language in _languages():
             wanted = _base(_title(item, language), item.pk)
-            if latest[language] is not None and _same_base(latest[language], wanted):
-                current[language] = latest[language]  # unchanged title, same address
+            previous = latest[language]
+            if previous is not None and _same_base(previous, wanted):
+                current[language] = previous  # unchanged title, same address
                 continue
             slug = wanted
             number = 1
