@@ -39,6 +39,8 @@ run: messages pdf-libs
 	@$(BIN)/diplohub demo --if-empty
 	@$(BIN)/diplohub demo_events --if-empty
 	@$(BIN)/diplohub demo_mailing --if-empty
+	@$(BIN)/diplohub demo_knowledge --if-empty
+	@$(BIN)/diplohub search_reindex --if-empty
 	@$(BIN)/diplohub demo_login
 	@echo "Serving the demo hub on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	@DIPLOHUB_TASK_BACKEND=django_tasks.backends.immediate.ImmediateBackend \

@@ -1,8 +1,8 @@
 """Run every benchmark in bench/ and print their figures (`make bench`).
 
 The web and campaign benchmarks need PostgreSQL (DATABASE_URL, default the local
-server), the web ones wrk too; the import benchmark runs on SQLite, and on PostgreSQL
-too when DATABASE_URL is set.
+server), the web ones wrk too; the import and search benchmarks run on SQLite, and on
+PostgreSQL too when DATABASE_URL is set.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def main() -> None:
             "bench_registration.py",
             "bench_campaign.py",
             "bench_signup.py",
+            "bench_search.py",
         )
         if run(script, env)
     ]

@@ -15,6 +15,7 @@ from diplohub.accounts.api import ApiError, install_error_handlers
 from diplohub.accounts.api import router as accounts_router
 from diplohub.directory.api import router as directory_router
 from diplohub.events.api import router as events_router
+from diplohub.knowledge.api import router as knowledge_router
 from diplohub.mailing.api import router as mailing_router
 
 
@@ -77,5 +78,6 @@ api.add_router("/", directory_router)
 api.add_router("/", accounts_router)
 api.add_router("/", events_router)
 api.add_router("/", mailing_router)
+api.add_router("/", knowledge_router)
 
 __all__ = ["ApiError", "api"]

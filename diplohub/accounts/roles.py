@@ -21,6 +21,8 @@ STAFF_PERMISSIONS = (
     # Mail: policies, subscribers, the ledger, campaigns, the outbox; what may change is
     # limited by the admin classes (the ledger and the outbox are read-only there).
     | Q(content_type__app_label="mailing")
+    # The knowledge hub: the catalogue, its vocabularies, moderation.
+    | Q(content_type__app_label="knowledge")
     | Q(content_type__app_label="accounts", content_type__model="apitoken")
     | Q(content_type__app_label="accounts", codename="view_user")
 )

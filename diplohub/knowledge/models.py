@@ -475,3 +475,88 @@ class Slug(models.Model):
 
     def __str__(self) -> str:
         return f"{self.language}/{self.slug}"
+
+
+# === SEARCH: the search index's own table (see search.py) ================================
+
+
+class SearchKind(models.TextChoices):
+    INITIATIVE = "initiative", _("Initiatives")
+    DEVELOPMENT = "development", _("Scientific developments")
+    PUBLICATION = "publication", _("Publications")
+    PRESS = "press", _("Press")
+
+
+class SearchDocument(models.Model):
+    """One published catalogue item as the search filters and counts it: a narrow row,
+    so that counting the values of a hundred thousand is a quick scan. Its texts are in
+    `SearchText`. Written only by search.index_item / remove_item / reindex; derived
+    data, so `diplohub search_reindex` can always make it again.
+
+    `topics` and `languages` hold several values as "|health|climate|": filtered by
+    substring, counted by grouping on the whole string (few distinct ones)."""
+
+    kind = models.CharField(max_length=12, choices=SearchKind.choices)
+    object_id = models.PositiveBigIntegerField()
+    # The item's first language (the default one when it is written in it); for press,
+    # the article's.
+    language = models.CharField(max_length=8, blank=True)
+    initiative_type = models.CharField(max_length=50, blank=True)  # slug
+    country = models.CharField(max_length=2, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    # The item's own date (publication, article, start), else the day it was published.
+    date = models.DateField()
+    year = models.PositiveSmallIntegerField()
+    topics = models.CharField(max_length=1000, blank=True)  # "|slug|slug|"
+    languages = models.CharField(max_length=200, blank=True)  # "|ca|en|"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "object_id"], name="one_document_per_item"),
+        ]
+        # One per facet: counting every document's values, or those of one filter,
+        # reads an index instead of the table.
+        indexes = [
+            models.Index(fields=["-date", "-id"], name="search_newest_first"),
+            models.Index(fields=["kind", "initiative_type", "year"], name="search_kind_type_year"),
+            models.Index(fields=["country", "city"], name="search_country_city"),
+            models.Index(fields=["city"], name="search_city"),
+            models.Index(fields=["year"], name="search_year"),
+            models.Index(fields=["initiative_type"], name="search_type"),
+            models.Index(fields=["topics"], name="search_topics"),
+            models.Index(fields=["languages"], name="search_languages"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"
+
+
+class SearchText(models.Model):
+    """A search document's own texts in each content language (plain text, nothing
+    copied from another language), and what a result shows.
+
+    The engines add what Django does not see: on PostgreSQL a tsvector per language
+    (generated columns `tsv_en`, `tsv_es`, `tsv_ca` with GIN indexes, computed from the
+    title and text columns, which therefore cannot change type without them); on SQLite
+    the FTS5 table `knowledge_search_fts`, whose content is this table and whose rowid
+    is the document's id (migration 0002_search)."""
+
+    document = models.OneToOneField(
+        SearchDocument, on_delete=models.CASCADE, primary_key=True, related_name="text"
+    )
+    title_en = models.TextField(blank=True, default="")
+    text_en = models.TextField(blank=True, default="")
+    title_es = models.TextField(blank=True, default="")
+    text_es = models.TextField(blank=True, default="")
+    title_ca = models.TextField(blank=True, default="")
+    text_ca = models.TextField(blank=True, default="")
+    urls = models.JSONField(default=dict, blank=True)  # {"en": "/en/…", …}
+    byline = models.CharField(max_length=300, blank=True)  # government, lead, authors, outlet
+    digest = models.CharField(max_length=40)  # of everything indexed: unchanged items are skipped
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return str(self.document_id)
+
+
+# === end SEARCH ===========================================================================

@@ -139,6 +139,77 @@ def samples(cast) -> dict[str, str]:
         "person_id": str(Person.objects.get(given_name="Kenji").pk),
         "subscriber_id": str(Subscriber.objects.get().pk),
         "campaign_id": str(campaign.pk),
+        **_knowledge_samples(cast),
+    }
+
+
+def _knowledge_samples(cast) -> dict[str, str]:
+    """The knowledge hub: one published item of each kind, so that every list has a row."""
+    from diplohub.knowledge import services as knowledge
+    from diplohub.knowledge.models import (
+        Development,
+        Initiative,
+        InitiativeType,
+        PressItem,
+        Publication,
+        ResponseType,
+        WorkingGroup,
+    )
+
+    health = Topic.objects.get(slug="health")
+    initiative = Initiative(
+        title_en="Science advice for the city",
+        government="Example City Council",
+        city="Barcelona",
+        country="ES",
+        initiative_type=InitiativeType.objects.create(slug="platform", name="Platform"),
+        source_name="Another hub",
+        source_url="https://hub.example/en/initiatives/advice/",
+        source_id="tag:hub.example,2020-01-01:initiative/1",
+    )
+    knowledge.initiative_save(
+        initiative=initiative,
+        topics=[health],
+        response_types=[ResponseType.objects.create(slug="advice", name="Science advice")],
+        related_organizations=[cast.centre],
+        references=[knowledge.ReferenceIn("Outlet", "Title", "https://news.example/a")],
+    )
+    knowledge.initiative_publish(initiative=initiative)
+    development = Development(
+        title_en="A trial", kind="clinical_trial", lead_organization=cast.centre
+    )
+    knowledge.development_save(development=development, initiatives=[initiative])
+    knowledge.development_publish(development=development)
+    kenji = Person.objects.get(given_name="Kenji")
+    group = WorkingGroup(title_en="Working group", chair=kenji)
+    knowledge.working_group_save(
+        working_group=group, members=[knowledge.MemberIn(person=kenji, organization=cast.japan)]
+    )
+    knowledge.working_group_publish(working_group=group)
+    publication = Publication(
+        title_en="A brief",
+        kind="brief",
+        working_group=group,
+        date=datetime.date(2020, 6, 1),
+        language="en",
+        url="https://hub.example/brief.pdf",
+    )
+    knowledge.publication_save(publication=publication)
+    knowledge.publication_publish(publication=publication)
+    press = PressItem(
+        title="Article",
+        outlet="Outlet",
+        date=datetime.date(2020, 6, 2),
+        language="en",
+        url="https://news.example/b",
+    )
+    knowledge.press_item_save(press_item=press, initiatives=[initiative], working_groups=[group])
+    knowledge.press_item_publish(press_item=press)
+    return {
+        "initiative_id": str(initiative.pk),
+        "development_id": str(development.pk),
+        "working_group_id": str(group.pk),
+        "publication_id": str(publication.pk),
     }
 
 

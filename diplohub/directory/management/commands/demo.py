@@ -2,6 +2,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from diplohub.directory.demo import DemoDataError, build_demo, demo_is_loaded, reset_demo
+from diplohub.knowledge.demo import (
+    DemoKnowledgeError,
+    build_demo_knowledge,
+    reset_demo_knowledge,
+)
 
 
 class Command(BaseCommand):
@@ -20,8 +25,8 @@ class Command(BaseCommand):
             "--reset",
             action="store_true",
             help="Delete the directory (organisations, people, posts, topics and their "
-            "history), the programme and the mailing data (policies, subscribers, consents) "
-            "first, then rebuild it.",
+            "history), the programme, the mailing data (policies, subscribers, consents) "
+            "and the knowledge hub first, then rebuild it.",
         )
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
@@ -37,8 +42,11 @@ class Command(BaseCommand):
             # One transaction: a failed rebuild leaves the old directory in place.
             with transaction.atomic():
                 if options["reset"]:
+                    reset_demo_knowledge()  # it holds on to organisations, people, events
                     reset_demo()
                 summary = build_demo(stdout=self.stdout)
-        except DemoDataError as error:
+                knowledge = build_demo_knowledge(stdout=self.stdout)
+        except (DemoDataError, DemoKnowledgeError) as error:
             raise CommandError(f"The demo data is inconsistent: {error}") from error
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}"))
+        self.stdout.write(self.style.SUCCESS(f"Demo knowledge hub loaded: {knowledge}"))

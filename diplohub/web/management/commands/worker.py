@@ -34,6 +34,9 @@ JOBS = (
     "diplohub.events.services.registrations_purge_security_notes",
     # Sign-ups whose address was not confirmed within DIPLOHUB_SIGNUP_PENDING_DAYS.
     "diplohub.mailing.services.subscribers_purge_unconfirmed",
+    # Similar initiatives of the initiatives changed since (similar_computed_at cleared),
+    # and of those whose list names one no longer published.
+    "diplohub.knowledge.services.similar_refresh_due",
 )
 
 

@@ -1,0 +1,424 @@
+"""The two engines behind search.py, as SQL: PostgreSQL's full text search and SQLite's
+FTS5. Both answer the same four questions (which documents, in what order; how many
+for each filter value; the marked title and snippet of a page of documents; keep the
+engine's own index in step with the documents' table), so search.py never asks which
+database it runs on.
+
+Filters: the values of one facet are OR-ed, facets are AND-ed. The counts of a facet
+are taken with every *other* facet's filter applied, so they say how many items each
+value would give (ticking one more value of a facet widens the results).
+
+Every statement is put together from this module's constants and placeholders; what a
+visitor types only ever travels as a parameter.
+"""
+
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.db import connection
+
+from diplohub.knowledge.search_text import (
+    LANGUAGES,
+    MARK_END,
+    MARK_START,
+    PG_CONFIGS,
+    Query,
+    fts5_expression,
+    stems,
+)
+
+TABLE = "knowledge_searchdocument"  # narrow: what is filtered and counted
+TEXTS = "knowledge_searchtext"  # wide: the texts, with the engines' own index
+FTS = "knowledge_search_fts"
+
+# Facet name → column; topics and languages hold several values, as "|a|b|".
+FACETS = {
+    "kind": "kind",
+    "type": "initiative_type",
+    "topic": "topics",
+    "country": "country",
+    "city": "city",
+    "language": "languages",
+    "year": "year",
+}
+LIST_FACETS = frozenset({"topic", "language"})
+# Facets counted in one GROUP BY when none has a filter: their combinations stay few.
+GROUPS = (("kind", "type", "year"), ("country", "city"), ("topic",), ("language",))
+
+TITLE_WEIGHT = 5.0  # a word in the title counts five times one in the text
+VISITOR_WEIGHT = 1000.0  # SQLite: a match in the visitor's language outweighs any other
+SNIPPET_WORDS = 32
+
+Filters = Mapping[str, Sequence[str]]
+Marks = dict[int, dict[str, tuple[str | None, str | None]]]  # id → language → (title, text)
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    values: dict[str, dict[str, int]]  # facet → value → items
+
+
+class Engine(Protocol):
+    vendor: str
+
+    def documents_written(self, *, old: Iterable[Any], new: Iterable[Any]) -> None: ...
+    def documents_cleared(self) -> None: ...
+    def ranked(
+        self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
+    ) -> list[int]: ...
+    def counts(self, *, query: Query | None, filters: Filters) -> Counts: ...
+    def marks(self, *, query: Query, ids: Sequence[int]) -> Marks: ...
+
+
+def engine() -> Engine:
+    return PostgresEngine() if connection.vendor == "postgresql" else SqliteEngine()
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def _by_language(row: Sequence[Any]) -> dict[str, tuple[str | None, str | None]]:
+    return {language: (row[2 * i], row[2 * i + 1]) for i, language in enumerate(LANGUAGES)}
+
+
+class _Base:
+    vendor = ""
+    _CONTAINS = ""  # the engine's substring function: instr / strpos
+    _COLUMNS = "d.id, d.kind, d.initiative_type, d.country, d.city, d.year, d.topics, d.languages"
+
+    # --- filters ---------------------------------------------------------------------------
+
+    def _condition(self, facet: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+        column = FACETS[facet]
+        if facet in LIST_FACETS:
+            wanted = [f"|{value}|" for value in values if "|" not in value]
+            if not wanted:
+                return "1 = 0", []
+            tests = [f"{self._CONTAINS}(d.{column}, %s) > 0"] * len(wanted)
+            return "(" + " OR ".join(tests) + ")", wanted
+        if facet == "year":
+            years = [int(v) for v in values if v.isdigit() and len(v) <= 4]
+            if not years:
+                return "1 = 0", []
+            return f"d.year IN ({_placeholders(len(years))})", years
+        return f"d.{column} IN ({_placeholders(len(values))})", list(values)
+
+    def _where(self, filters: Filters, *, leave_out: str = "") -> tuple[str, list[Any]]:
+        sql, params = ["1 = 1"], []
+        for facet, values in filters.items():
+            if facet == leave_out or not values:
+                continue
+            condition, more = self._condition(facet, values)
+            sql.append(condition)
+            params.extend(more)
+        return " AND ".join(sql), params
+
+    # --- counts ----------------------------------------------------------------------------
+
+    def _matched(self, query: Query | None) -> tuple[str, list[Any]] | None:
+        """SELECT of the matching documents' facet columns, aliased d; None: none match."""
+        raise NotImplementedError
+
+    def counts(self, *, query: Query | None, filters: Filters) -> Counts:
+        """One statement, the matched documents read once (without words: the table
+        itself, through its indexes). A facet with a filter of its own is counted with
+        the other facets' filters; the others together, several to a GROUP BY where
+        their combinations stay few (kind, type and year; country and city), rolled up
+        here. A list facet is grouped by its whole value ("|health|climate|"), split here."""
+        matched = self._matched(query)
+        if matched is None:
+            return Counts(total=0, values={facet: {} for facet in FACETS})
+        base_sql, base_params = matched
+        params = list(base_params) if query is not None else []
+        source = "m d" if query is not None else f"{TABLE} d"
+        active = [facet for facet in FACETS if filters.get(facet)]
+        passes = [((facet,), facet) for facet in active]
+        for group in GROUPS:
+            together = tuple(facet for facet in group if facet not in active)
+            if together:
+                passes.append((together, ""))
+        where, more = self._where(filters)
+        parts = [
+            f"SELECT -1, COUNT(*), {', '.join(['NULL'] * len(FACETS))} FROM {source} WHERE {where}"
+        ]
+        params.extend(more)
+        for number, (facets, leave_out) in enumerate(passes):
+            where, more = self._where(filters, leave_out=leave_out)
+            params.extend(more)
+            columns = [
+                ("CAST(d.year AS TEXT)" if facet == "year" else f"d.{column}")
+                if facet in facets
+                else "NULL"
+                for facet, column in FACETS.items()
+            ]
+            grouped = ", ".join(f"d.{FACETS[facet]}" for facet in facets)
+            parts.append(
+                f"SELECT {number}, COUNT(*), {', '.join(columns)} FROM {source} "
+                f"WHERE {where} GROUP BY {grouped}"
+            )
+        sql = " UNION ALL ".join(parts)
+        if query is not None:
+            sql = f"WITH m AS MATERIALIZED ({base_sql}) {sql}"
+        total = 0
+        values: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+        names = list(FACETS)
+        for number, count, *row in _fetch(sql, params):
+            if number == -1:
+                total = count
+                continue
+            for facet in passes[number][0]:
+                value = row[names.index(facet)]
+                if value in (None, "", "|"):
+                    continue
+                found = values[facet]
+                for one in str(value).strip("|").split("|") if facet in LIST_FACETS else [value]:
+                    found[str(one)] = found.get(str(one), 0) + count
+        return Counts(total=total, values=values)
+
+    def _newest(self, filters: Filters, offset: int, limit: int) -> list[int]:
+        where, params = self._where(filters)
+        sql = (
+            f"SELECT d.id FROM {TABLE} d WHERE {where} "
+            "ORDER BY d.date DESC, d.id DESC LIMIT %s OFFSET %s"
+        )
+        return [row[0] for row in _fetch(sql, [*params, limit, offset])]
+
+
+class PostgresEngine(_Base):
+    """tsvector columns per language (generated from the title, weight A, and the text,
+    weight B, by the language's configuration: unaccent, then its Snowball stemmer),
+    each with a GIN index. A query is parsed by every language's configuration and
+    matched against that language's column; ts_rank orders, ts_headline marks."""
+
+    vendor = "postgresql"
+    _CONTAINS = "strpos"
+
+    def documents_written(self, *, old: Iterable[Any], new: Iterable[Any]) -> None:
+        pass  # the tsvectors are generated columns
+
+    def documents_cleared(self) -> None:
+        pass
+
+    @staticmethod
+    def _tsqueries(query: Query, *, excluded: bool = False) -> dict[str, tuple[str, list[Any]]]:
+        """Each language's tsquery, as SQL and its parameters: every word or phrase as
+        typed goes through phraseto_tsquery, which reads it as text and never fails.
+        The wanted parts all (&&), or with `excluded` the unwanted ones, any (||)."""
+        found = {}
+        for language in LANGUAGES:
+            wanted, unwanted = query.parts_for(language)
+            parts = unwanted if excluded else wanted
+            if not parts:
+                continue
+            config = PG_CONFIGS[language]
+            joiner = " || " if excluded else " && "
+            found[language] = (
+                "(" + joiner.join([f"phraseto_tsquery('{config}', %s)"] * len(parts)) + ")",
+                [part.text for part in parts],
+            )
+        return found
+
+    def _match(self, query: Query) -> tuple[str, list[Any]] | None:
+        """Every wanted part in one language's vector; no unwanted part in any."""
+        tsqueries = self._tsqueries(query)
+        if not tsqueries:
+            return None
+        sql, params = [], []
+        for language, (tsquery, more) in tsqueries.items():
+            sql.append(f"t.tsv_{language} @@ {tsquery}")
+            params.extend(more)
+        match = "(" + " OR ".join(sql) + ")"
+        excluded = self._tsqueries(query, excluded=True)
+        if excluded:
+            left_out = []
+            for language, (tsquery, more) in excluded.items():
+                left_out.append(f"t.tsv_{language} @@ {tsquery}")
+                params.extend(more)
+            match += " AND NOT (" + " OR ".join(left_out) + ")"
+        return match, params
+
+    def _matched(self, query: Query | None) -> tuple[str, list[Any]] | None:
+        if query is None:
+            return f"SELECT {self._COLUMNS} FROM {TABLE} d", []
+        match = self._match(query)
+        if match is None:
+            return None
+        sql = (
+            f"SELECT {self._COLUMNS} FROM {TEXTS} t JOIN {TABLE} d ON d.id = t.document_id "
+            f"WHERE {match[0]}"
+        )
+        return sql, match[1]
+
+    def ranked(
+        self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
+    ) -> list[int]:
+        if query is None:
+            return self._newest(filters, offset, limit)
+        match = self._match(query)
+        if match is None:
+            return []
+        tsqueries = self._tsqueries(query)
+        where, params = self._where(filters)
+        # Matched in the visitor's language first, then by rank.
+        select_params: list[Any] = []
+        if language in tsqueries:
+            tsquery, more = tsqueries[language]
+            first = f"t.tsv_{language} @@ {tsquery}"
+            select_params.extend(more)
+        else:
+            first = "false"
+        ranks = []
+        for code, (tsquery, more) in tsqueries.items():
+            ranks.append(f"ts_rank(t.tsv_{code}, {tsquery})")
+            select_params.extend(more)
+        sql = (
+            f"SELECT d.id, {first} AS in_language, GREATEST({', '.join(ranks)}) AS score "
+            f"FROM {TEXTS} t JOIN {TABLE} d ON d.id = t.document_id "
+            f"WHERE {match[0]} AND {where} "
+            "ORDER BY in_language DESC, score DESC, d.date DESC, d.id DESC LIMIT %s OFFSET %s"
+        )
+        rows = _fetch(sql, [*select_params, *match[1], *params, limit, offset])
+        return [row[0] for row in rows]
+
+    def marks(self, *, query: Query, ids: Sequence[int]) -> Marks:
+        if not ids:
+            return {}
+        tsqueries = self._tsqueries(query)
+        title_options = f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"
+        text_options = (
+            f"MaxWords={SNIPPET_WORDS}, MinWords=12, MaxFragments=1, "
+            f"StartSel={MARK_START}, StopSel={MARK_END}"
+        )
+        columns, params = [], []
+        for language in LANGUAGES:
+            if language not in tsqueries:
+                columns += ["NULL", "NULL"]
+                continue
+            tsquery, more = tsqueries[language]
+            config = PG_CONFIGS[language]
+            columns.append(
+                f"CASE WHEN t.title_{language} <> '' THEN "
+                f"ts_headline('{config}', t.title_{language}, {tsquery}, %s) END"
+            )
+            params += [*more, title_options]
+            columns.append(
+                f"CASE WHEN t.tsv_{language} @@ {tsquery} THEN "
+                f"ts_headline('{config}', t.text_{language}, {tsquery}, %s) END"
+            )
+            params += [*more, *more, text_options]
+        sql = (
+            f"SELECT t.document_id, {', '.join(columns)} FROM {TEXTS} t "
+            f"WHERE t.document_id IN ({_placeholders(len(ids))})"
+        )
+        return {row[0]: _by_language(row[1:]) for row in _fetch(sql, [*params, *ids])}
+
+
+class SqliteEngine(_Base):
+    """An FTS5 table over the texts' table (external content, rowid = the document's
+    id), indexing the stems search_text.py makes (Snowball, per language column);
+    bm25 orders, highlight() and snippet() mark the original text."""
+
+    vendor = "sqlite"
+    _CONTAINS = "instr"
+    COLUMNS = tuple(f"{kind}_{language}" for language in LANGUAGES for kind in ("title", "text"))
+
+    def _fts_row(self, text: Any) -> list[Any]:
+        return [
+            text.document_id,
+            *(stems(getattr(text, column), column.rsplit("_", 1)[1]) for column in self.COLUMNS),
+        ]
+
+    def documents_written(self, *, old: Iterable[Any], new: Iterable[Any]) -> None:
+        """Take the old texts' stems out of the index and put the new ones' in. FTS5
+        deletes by the terms it was given, so `old` must be the texts as they were stored."""
+        names = ", ".join(self.COLUMNS)
+        marks = _placeholders(len(self.COLUMNS) + 1)
+        with connection.cursor() as cursor:
+            removed = [self._fts_row(text) for text in old]
+            if removed:
+                cursor.executemany(
+                    f"INSERT INTO {FTS}({FTS}, rowid, {names}) VALUES ('delete', {marks})", removed
+                )
+            added = [self._fts_row(text) for text in new]
+            if added:
+                cursor.executemany(f"INSERT INTO {FTS}(rowid, {names}) VALUES ({marks})", added)
+
+    def documents_cleared(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {FTS}({FTS}) VALUES ('delete-all')")
+
+    @staticmethod
+    def _expression(query: Query) -> str | None:
+        return fts5_expression(
+            query, {language: (f"title_{language}", f"text_{language}") for language in LANGUAGES}
+        )
+
+    def _matched(self, query: Query | None) -> tuple[str, list[Any]] | None:
+        if query is None:
+            return f"SELECT {self._COLUMNS} FROM {TABLE} d", []
+        expression = self._expression(query)
+        if expression is None:
+            return None
+        return (
+            f"SELECT {self._COLUMNS} FROM {FTS} JOIN {TABLE} d ON d.id = {FTS}.rowid "
+            f"WHERE {FTS} MATCH %s",
+            [expression],
+        )
+
+    @classmethod
+    def _weights(cls, language: str) -> str:
+        weights = []
+        for column in cls.COLUMNS:
+            kind, code = column.split("_")
+            weight = TITLE_WEIGHT if kind == "title" else 1.0
+            weights.append(str(weight * (VISITOR_WEIGHT if code == language else 1.0)))
+        return ", ".join(weights)
+
+    def ranked(
+        self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
+    ) -> list[int]:
+        if query is None:
+            return self._newest(filters, offset, limit)
+        expression = self._expression(query)
+        if expression is None:
+            return []
+        where, params = self._where(filters)
+        # One bm25 (lower is better), the visitor's language columns weighing so much
+        # more that what matched there comes first.
+        sql = (
+            f"SELECT d.id FROM {FTS} JOIN {TABLE} d ON d.id = {FTS}.rowid "
+            f"WHERE {FTS} MATCH %s AND {where} "
+            f"ORDER BY bm25({FTS}, {self._weights(language)}), d.date DESC, d.id DESC "
+            "LIMIT %s OFFSET %s"
+        )
+        return [row[0] for row in _fetch(sql, [expression, *params, limit, offset])]
+
+    def marks(self, *, query: Query, ids: Sequence[int]) -> Marks:
+        expression = self._expression(query)
+        if not ids or expression is None:
+            return {}
+        columns, params = [], []
+        for index, column in enumerate(self.COLUMNS):
+            if column.startswith("title_"):
+                columns.append(f"highlight({FTS}, {index}, %s, %s)")
+            else:
+                columns.append(f"snippet({FTS}, {index}, %s, %s, '…', {SNIPPET_WORDS})")
+            params += [MARK_START, MARK_END]
+        sql = (
+            f"SELECT rowid, {', '.join(columns)} FROM {FTS} WHERE {FTS} MATCH %s "
+            f"AND rowid IN ({_placeholders(len(ids))})"
+        )
+        return {row[0]: _by_language(row[1:]) for row in _fetch(sql, [*params, expression, *ids])}
