@@ -471,14 +471,23 @@ def search(
     with translation.override(language):
         notices = _notices(query, parsed)
         wanted = parsed if parsed.searches else None
-        counts = engine.counts(query=wanted, filters=chosen)
+        page = max(1, page)
+        counts, ids = engine.find(
+            query=wanted,
+            language=language,
+            filters=chosen,
+            offset=(page - 1) * page_size,
+            limit=page_size,
+        )
         pages = max(1, math.ceil(counts.total / page_size))
-        page = min(max(1, page), pages)
-        ids: list[int] = []
-        if counts.total:
-            offset = (page - 1) * page_size
+        if page > pages:  # past the last page: the last
+            page = pages
             ids = engine.ranked(
-                query=wanted, language=language, filters=chosen, offset=offset, limit=page_size
+                query=wanted,
+                language=language,
+                filters=chosen,
+                offset=(page - 1) * page_size,
+                limit=page_size,
             )
         documents = SearchDocument.objects.select_related("text").in_bulk(ids)
         shown = [documents[i] for i in ids if i in documents]
@@ -530,7 +539,8 @@ def _still_published(documents: list[SearchDocument]) -> list[SearchDocument]:
         by_kind.setdefault(doc.kind, []).append(doc.object_id)
     if not by_kind:
         return []
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for kind, pks in by_kind.items():
         table = KINDS[kind]._meta.db_table
         marks = ", ".join(["%s"] * len(pks))

@@ -72,7 +72,9 @@ class Engine(Protocol):
     def ranked(
         self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
     ) -> list[int]: ...
-    def counts(self, *, query: Query | None, filters: Filters) -> Counts: ...
+    def find(
+        self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
+    ) -> tuple[Counts, list[int]]: ...
     def marks(self, *, query: Query, ids: Sequence[int]) -> Marks: ...
 
 
@@ -128,32 +130,41 @@ class _Base:
 
     # --- counts ----------------------------------------------------------------------------
 
-    def _matched(self, query: Query | None) -> tuple[str, list[Any]] | None:
-        """SELECT of the matching documents' facet columns, aliased d; None: none match."""
+    _PAGE_ORDER = ""  # the engine's order of the matched rows m: best first
+
+    def _ranked_matches(self, query: Query, language: str) -> tuple[str, list[Any]] | None:
+        """SELECT of the matching documents' facet columns and date, and `rank_a`,
+        `rank_b` for _PAGE_ORDER; aliased d. None: nothing can match."""
         raise NotImplementedError
 
-    def counts(self, *, query: Query | None, filters: Filters) -> Counts:
-        """One statement, the matched documents read once (without words: the table
-        itself, through its indexes). A facet with a filter of its own is counted with
+    def find(
+        self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
+    ) -> tuple[Counts, list[int]]:
+        """The counts and a page of document ids, best first, in one statement that
+        reads the matches once (without words: the table itself, through its indexes,
+        and the page from the newest). A facet with a filter of its own is counted with
         the other facets' filters; the others together, several to a GROUP BY where
         their combinations stay few (kind, type and year; country and city), rolled up
         here. A list facet is grouped by its whole value ("|health|climate|"), split here."""
-        matched = self._matched(query)
-        if matched is None:
-            return Counts(total=0, values={facet: {} for facet in FACETS})
-        base_sql, base_params = matched
-        params = list(base_params) if query is not None else []
-        source = "m d" if query is not None else f"{TABLE} d"
+        empty = Counts(total=0, values={facet: {} for facet in FACETS})
+        params: list[Any] = []
+        if query is None:
+            source, prefix = f"{TABLE} d", ""
+        else:
+            matched = self._ranked_matches(query, language)
+            if matched is None:
+                return empty, []
+            source, prefix = "m d", f"WITH m AS MATERIALIZED ({matched[0]}) "
+            params.extend(matched[1])
         active = [facet for facet in FACETS if filters.get(facet)]
-        passes = [((facet,), facet) for facet in active]
+        passes: list[tuple[tuple[str, ...], str]] = [((facet,), facet) for facet in active]
         for group in GROUPS:
             together = tuple(facet for facet in group if facet not in active)
             if together:
                 passes.append((together, ""))
+        nothing = ", ".join(["NULL"] * len(FACETS))
         where, more = self._where(filters)
-        parts = [
-            f"SELECT -1, COUNT(*), {', '.join(['NULL'] * len(FACETS))} FROM {source} WHERE {where}"
-        ]
+        parts = [f"SELECT -1, COUNT(*), {nothing} FROM {source} WHERE {where}"]
         params.extend(more)
         for number, (facets, leave_out) in enumerate(passes):
             where, more = self._where(filters, leave_out=leave_out)
@@ -169,24 +180,38 @@ class _Base:
                 f"SELECT {number}, COUNT(*), {', '.join(columns)} FROM {source} "
                 f"WHERE {where} GROUP BY {grouped}"
             )
-        sql = " UNION ALL ".join(parts)
-        if query is not None:
-            sql = f"WITH m AS MATERIALIZED ({base_sql}) {sql}"
+        if query is not None:  # the page, numbered in order
+            where, more = self._where(filters)
+            nulls = ", ".join(["NULL"] * (len(FACETS) - 1))
+            parts.append(
+                f"SELECT -2, d.id, CAST(ROW_NUMBER() OVER (ORDER BY {self._PAGE_ORDER}) AS TEXT), "
+                f"{nulls} FROM (SELECT d.id, d.rank_a, d.rank_b, d.date FROM m d WHERE {where} "
+                f"ORDER BY {self._PAGE_ORDER} LIMIT %s OFFSET %s) d"
+            )
+            params.extend([*more, limit, offset])
         total = 0
         values: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+        page: list[tuple[int, int]] = []
         names = list(FACETS)
-        for number, count, *row in _fetch(sql, params):
+        for number, count, *row in _fetch(prefix + " UNION ALL ".join(parts), params):
             if number == -1:
                 total = count
-                continue
-            for facet in passes[number][0]:
-                value = row[names.index(facet)]
-                if value in (None, "", "|"):
-                    continue
-                found = values[facet]
-                for one in str(value).strip("|").split("|") if facet in LIST_FACETS else [value]:
-                    found[str(one)] = found.get(str(one), 0) + count
-        return Counts(total=total, values=values)
+            elif number == -2:
+                page.append((int(row[0]), count))
+            else:
+                for facet in passes[number][0]:
+                    value = row[names.index(facet)]
+                    if value in (None, "", "|"):
+                        continue
+                    found = values[facet]
+                    for one in (
+                        str(value).strip("|").split("|") if facet in LIST_FACETS else [value]
+                    ):
+                        found[str(one)] = found.get(str(one), 0) + count
+        ids = [pk for _position, pk in sorted(page)]
+        if query is None and total > offset:
+            ids = self._newest(filters, offset, limit)
+        return Counts(total=total, values=values), ids
 
     def _newest(self, filters: Filters, offset: int, limit: int) -> list[int]:
         where, params = self._where(filters)
@@ -250,48 +275,51 @@ class PostgresEngine(_Base):
             match += " AND NOT (" + " OR ".join(left_out) + ")"
         return match, params
 
-    def _matched(self, query: Query | None) -> tuple[str, list[Any]] | None:
-        if query is None:
-            return f"SELECT {self._COLUMNS} FROM {TABLE} d", []
+    _PAGE_ORDER = "d.rank_a DESC, d.rank_b DESC, d.date DESC, d.id DESC"
+
+    def _ranked_matches(self, query: Query, language: str) -> tuple[str, list[Any]] | None:
+        """rank_a: matched in the visitor's language (a hashed set from that language's
+        GIN index, so no row's vector is read for it); rank_b: ts_rank of the title
+        (small vectors, kept apart: ts_rank over whole texts reads every match's vector,
+        twice the time at thousands of matches). Then the newest first."""
         match = self._match(query)
         if match is None:
             return None
+        tsqueries = self._tsqueries(query)
+        params: list[Any] = []
+        if language in tsqueries:
+            tsquery, more = tsqueries[language]
+            first = (
+                f"d.id IN (SELECT v.document_id FROM {TEXTS} v WHERE v.tsv_{language} @@ {tsquery})"
+            )
+            params.extend(more)
+        else:
+            first = "false"
+        ranks = []
+        for code, (tsquery, more) in tsqueries.items():
+            ranks.append(f"ts_rank(t.tsv_title_{code}, {tsquery})")
+            params.extend(more)
         sql = (
-            f"SELECT {self._COLUMNS} FROM {TEXTS} t JOIN {TABLE} d ON d.id = t.document_id "
-            f"WHERE {match[0]}"
+            f"SELECT {self._COLUMNS}, d.date, {first} AS rank_a, "
+            f"GREATEST({', '.join(ranks)}) AS rank_b "
+            f"FROM {TEXTS} t JOIN {TABLE} d ON d.id = t.document_id WHERE {match[0]}"
         )
-        return sql, match[1]
+        return sql, [*params, *match[1]]
 
     def ranked(
         self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
     ) -> list[int]:
         if query is None:
             return self._newest(filters, offset, limit)
-        match = self._match(query)
-        if match is None:
+        matched = self._ranked_matches(query, language)
+        if matched is None:
             return []
-        tsqueries = self._tsqueries(query)
         where, params = self._where(filters)
-        # Matched in the visitor's language first, then by rank.
-        select_params: list[Any] = []
-        if language in tsqueries:
-            tsquery, more = tsqueries[language]
-            first = f"t.tsv_{language} @@ {tsquery}"
-            select_params.extend(more)
-        else:
-            first = "false"
-        ranks = []
-        for code, (tsquery, more) in tsqueries.items():
-            ranks.append(f"ts_rank(t.tsv_{code}, {tsquery})")
-            select_params.extend(more)
         sql = (
-            f"SELECT d.id, {first} AS in_language, GREATEST({', '.join(ranks)}) AS score "
-            f"FROM {TEXTS} t JOIN {TABLE} d ON d.id = t.document_id "
-            f"WHERE {match[0]} AND {where} "
-            "ORDER BY in_language DESC, score DESC, d.date DESC, d.id DESC LIMIT %s OFFSET %s"
+            f"SELECT d.id FROM ({matched[0]}) d WHERE {where} "
+            f"ORDER BY {self._PAGE_ORDER} LIMIT %s OFFSET %s"
         )
-        rows = _fetch(sql, [*select_params, *match[1], *params, limit, offset])
-        return [row[0] for row in rows]
+        return [row[0] for row in _fetch(sql, [*matched[1], *params, limit, offset])]
 
     def marks(self, *, query: Query, ids: Sequence[int]) -> Marks:
         if not ids:
@@ -366,18 +394,6 @@ class SqliteEngine(_Base):
             query, {language: (f"title_{language}", f"text_{language}") for language in LANGUAGES}
         )
 
-    def _matched(self, query: Query | None) -> tuple[str, list[Any]] | None:
-        if query is None:
-            return f"SELECT {self._COLUMNS} FROM {TABLE} d", []
-        expression = self._expression(query)
-        if expression is None:
-            return None
-        return (
-            f"SELECT {self._COLUMNS} FROM {FTS} JOIN {TABLE} d ON d.id = {FTS}.rowid "
-            f"WHERE {FTS} MATCH %s",
-            [expression],
-        )
-
     @classmethod
     def _weights(cls, language: str) -> str:
         weights = []
@@ -387,24 +403,35 @@ class SqliteEngine(_Base):
             weights.append(str(weight * (VISITOR_WEIGHT if code == language else 1.0)))
         return ", ".join(weights)
 
+    _PAGE_ORDER = "d.rank_b, d.date DESC, d.id DESC"
+
+    def _ranked_matches(self, query: Query, language: str) -> tuple[str, list[Any]] | None:
+        """rank_b: one bm25 (lower is better), the visitor's language columns weighing
+        so much more that what matched there comes first."""
+        expression = self._expression(query)
+        if expression is None:
+            return None
+        sql = (
+            f"SELECT {self._COLUMNS}, d.date, 0 AS rank_a, "
+            f"bm25({FTS}, {self._weights(language)}) AS rank_b "
+            f"FROM {FTS} JOIN {TABLE} d ON d.id = {FTS}.rowid WHERE {FTS} MATCH %s"
+        )
+        return sql, [expression]
+
     def ranked(
         self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
     ) -> list[int]:
         if query is None:
             return self._newest(filters, offset, limit)
-        expression = self._expression(query)
-        if expression is None:
+        matched = self._ranked_matches(query, language)
+        if matched is None:
             return []
         where, params = self._where(filters)
-        # One bm25 (lower is better), the visitor's language columns weighing so much
-        # more that what matched there comes first.
         sql = (
-            f"SELECT d.id FROM {FTS} JOIN {TABLE} d ON d.id = {FTS}.rowid "
-            f"WHERE {FTS} MATCH %s AND {where} "
-            f"ORDER BY bm25({FTS}, {self._weights(language)}), d.date DESC, d.id DESC "
-            "LIMIT %s OFFSET %s"
+            f"SELECT d.id FROM ({matched[0]}) d WHERE {where} "
+            f"ORDER BY {self._PAGE_ORDER} LIMIT %s OFFSET %s"
         )
-        return [row[0] for row in _fetch(sql, [expression, *params, limit, offset])]
+        return [row[0] for row in _fetch(sql, [*matched[1], *params, limit, offset])]
 
     def marks(self, *, query: Query, ids: Sequence[int]) -> Marks:
         expression = self._expression(query)

@@ -61,6 +61,7 @@ from django.utils import timezone
 from diplohub.directory.regions import region_of
 from diplohub.knowledge import similarity_text
 from diplohub.knowledge.models import Initiative, PublicationState, SimilarInitiative
+from diplohub.lib import pagecache
 
 logger = logging.getLogger("diplohub.similarity")
 
@@ -830,7 +831,7 @@ def _write(
             if pk in current and current[pk][0] != read[pk][0] and current[pk][1] is not None
         ]
         Initiative.objects.filter(pk__in=edited).update(similar_computed_at=None)
-        SimilarInitiative.objects.filter(initiative_id__in=ok).delete()
+        _delete(ok)
         _insert([(pk, n.id, rank, n.score) for pk in ok for rank, n in enumerate(lists[pk], 1)])
         stamp = _database_now()
         Initiative.objects.filter(pk__in=ok).update(similar_computed_at=stamp)
@@ -843,19 +844,40 @@ def _write(
     return gone
 
 
-def _insert(rows: list[tuple[int, int, int, float]]) -> None:
-    """INSERT the rows with one executemany (the ORM's bulk_create builds an object per
-    row: a third of the time of a full recompute)."""
-    if not rows:
+def _delete(pks: list[int]) -> None:
+    """DELETE these initiatives' lists in one statement (the ORM's delete() reads the
+    rows first when signals listen, as the page cache's do; the pages are made stale
+    once per refresh instead, by _pages_changed)."""
+    if not pks:
         return
     meta = SimilarInitiative._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(meta.get_field(name).column) for name in ("initiative", "similar", "rank", "score")
-    )
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608 - names from the model
+    column = quote(meta.get_field("initiative").column)
+    marks = ", ".join(["%s"] * len(pks))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.execute(
+            f"DELETE FROM {quote(meta.db_table)} WHERE {column} IN ({marks})",  # noqa: S608 - names from the model
+            list(pks),
+        )
+
+
+def _insert(rows: list[tuple[int, int, int, float]]) -> None:
+    """INSERT the rows, a thousand to a statement (the ORM's bulk_create builds an object
+    per row, and one statement per row costs a round trip each on PostgreSQL)."""
+    meta = SimilarInitiative._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(str(meta.get_field(name).column))
+        for name in ("initiative", "similar", "rank", "score")
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}",  # noqa: S608 - names from the model
+                [value for row in chunk for value in row],
+            )
 
 
 def _clear(pks: Iterable[int], report: RefreshReport) -> None:
@@ -871,9 +893,16 @@ def _clear(pks: Iterable[int], report: RefreshReport) -> None:
             .exclude(state=PublicationState.PUBLISHED)
             .values_list("pk", flat=True)
         )
-        SimilarInitiative.objects.filter(initiative_id__in=locked).delete()
+        _delete(locked)
         Initiative.objects.filter(pk__in=locked).update(similar_computed_at=_database_now())
     report.cleared.extend(locked)
+
+
+def _pages_changed(report: RefreshReport) -> None:
+    """Cached pages show the lists: stale once the writes commit (at once outside a
+    transaction), once for a whole refresh rather than per list."""
+    if report.refreshed or report.cleared:
+        transaction.on_commit(pagecache.invalidate)
 
 
 def refresh(
@@ -897,9 +926,9 @@ def refresh(
         extra: set[int] = set()
         if related and todo:
             extra |= set(
-                SimilarInitiative.objects.filter(similar_id__in=todo).values_list(
-                    "initiative_id", flat=True
-                )
+                SimilarInitiative.objects.filter(similar_id__in=todo)
+                .order_by()
+                .values_list("initiative_id", flat=True)
             )
             extra |= _now_belongs(index, todo)
             extra -= wanted
@@ -907,6 +936,7 @@ def refresh(
                 lists[pk] = index.neighbours(pk)
         for pk in sorted(lists):
             _write_one(index, pk, lists[pk], report)
+    _pages_changed(report)
     return report
 
 
@@ -934,9 +964,8 @@ def _now_belongs(index: Index, pks: list[int]) -> set[int]:
     if not scores:
         return set()
     floors: dict[int, tuple[int, float]] = {}
-    for pk, score in SimilarInitiative.objects.filter(initiative_id__in=list(scores)).values_list(
-        "initiative_id", "score"
-    ):
+    rows = SimilarInitiative.objects.filter(initiative_id__in=list(scores)).order_by()
+    for pk, score in rows.values_list("initiative_id", "score"):
         count, low = floors.get(pk, (0, 1.0))
         floors[pk] = (count + 1, min(low, score))
     found = set()
@@ -960,11 +989,13 @@ def refresh_due(*, limit: int = 500) -> RefreshReport:
     )
     pointing = list(
         SimilarInitiative.objects.exclude(similar__state=PublicationState.PUBLISHED)
+        .order_by()
         .values_list("initiative_id", flat=True)
         .distinct()[:limit]
     )
     unlisted = list(
         SimilarInitiative.objects.exclude(initiative__state=PublicationState.PUBLISHED)
+        .order_by()
         .values_list("initiative_id", flat=True)
         .distinct()[:limit]
     )
@@ -975,7 +1006,10 @@ def refresh_due(*, limit: int = 500) -> RefreshReport:
     if not due and not pointing and not unlisted:
         return RefreshReport()
     report = refresh(due, related=True)
-    _clear(sorted(set(unlisted) - set(report.cleared)), report)
+    cleared = RefreshReport()
+    _clear(sorted(set(unlisted) - set(report.cleared)), cleared)
+    _pages_changed(cleared)
+    report.cleared += cleared.cleared
     if pointing:
         more = refresh(sorted(set(pointing) - set(report.refreshed)), related=False)
         report.refreshed += more.refreshed
@@ -1061,6 +1095,7 @@ def recompute_all(*, progress: Progress | None = None) -> RecomputeReport:
         )
         _clear(
             SimilarInitiative.objects.filter(initiative_id__in=unpublished)
+            .order_by()
             .values_list("initiative_id", flat=True)
             .distinct(),
             refresh_report,
@@ -1069,6 +1104,7 @@ def recompute_all(*, progress: Progress | None = None) -> RecomputeReport:
             similar_computed_at__isnull=True
         ).update(similar_computed_at=_database_now())
         report.seconds["write"] = time.perf_counter() - step
+    _pages_changed(refresh_report)
     report.initiatives = len(refresh_report.refreshed)
     report.skipped = len(set(refresh_report.skipped))
     report.rows = sum(len(lists[pk]) for pk in set(refresh_report.refreshed) if pk in lists)

@@ -21,9 +21,7 @@ urlpatterns += [
     path("knowledge/moderation/", views.moderation, name="moderation"),
     path("knowledge/moderation/<int:pk>/", views.moderate, name="moderate"),
     path("initiatives/", views.initiative_list, name="initiatives"),
-    path(
-        "initiatives/<slug:slug>/contact/", views.initiative_contact, name="initiative-contact"
-    ),
+    path("initiatives/<slug:slug>/contact/", views.initiative_contact, name="initiative-contact"),
     path("developments/", views.development_list, name="developments"),
     path("working-groups/", views.working_group_list, name="working-groups"),
     path("publications/", views.publication_list, name="publications"),

@@ -27,10 +27,17 @@ def postgresql_forwards():
             f"setweight(to_tsvector('{config}'::regconfig, text_{code}), 'B')) STORED"
         )
         yield f"CREATE INDEX knowledge_search_tsv_{code} ON {TEXTS} USING gin (tsv_{code})"
+        # The title alone, small, for ranking (ts_rank over whole texts would read every
+        # match's full vector).
+        yield (
+            f"ALTER TABLE {TEXTS} ADD COLUMN tsv_title_{code} tsvector GENERATED ALWAYS AS ("
+            f"to_tsvector('{config}'::regconfig, title_{code})) STORED"
+        )
 
 
 def postgresql_backwards():
     for code in LANGUAGES:
+        yield f"ALTER TABLE {TEXTS} DROP COLUMN IF EXISTS tsv_title_{code}"
         yield f"ALTER TABLE {TEXTS} DROP COLUMN IF EXISTS tsv_{code}"
         yield f"DROP TEXT SEARCH CONFIGURATION IF EXISTS diplohub_{code}"
 
