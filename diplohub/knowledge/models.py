@@ -184,6 +184,13 @@ class Initiative(Publishable):
     class Meta:
         verbose_name = _("initiative")
         verbose_name_plural = _("initiatives")
+        indexes = [  # the few due, found by the housekeeping job every minute
+            models.Index(
+                fields=["id"],
+                condition=models.Q(similar_computed_at__isnull=True),
+                name="initiative_similar_due",
+            )
+        ]
         ordering = ["-published_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

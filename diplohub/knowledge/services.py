@@ -338,6 +338,8 @@ def initiative_touched(*, initiative: Initiative, before: str | None = None) -> 
         initiative.similar_computed_at = None
         Initiative.objects.filter(pk=initiative.pk).update(similar_computed_at=None)
     _after_save(initiative)
+    if initiative.similar_computed_at is None and initiative.state == PublicationState.PUBLISHED:
+        similar_refresh_later(initiative=initiative)
 
 
 @transaction.atomic
@@ -347,6 +349,7 @@ def initiative_publish(*, initiative: Initiative) -> Initiative:
     initiative.similar_computed_at = None  # it joins the candidates: compute its neighbours
     initiative.save()
     _after_save(initiative)
+    similar_refresh_later(initiative=initiative)
     return initiative
 
 
@@ -358,6 +361,7 @@ def initiative_unpublish(*, initiative: Initiative) -> Initiative:
     initiative.save(update_fields=["state", "updated_at"])
     _forget_as_neighbour(initiative)
     _after_save(initiative)
+    similar_refresh_later(initiative=initiative)
     return initiative
 
 
@@ -369,6 +373,7 @@ def _forget_as_neighbour(initiative: Initiative) -> None:
 @transaction.atomic
 def initiative_delete(*, initiative: Initiative) -> None:
     _forget_as_neighbour(initiative)
+    similar_refresh_later(initiative=initiative)
     _unindex(initiative)
     initiative.delete()
 
@@ -1014,8 +1019,11 @@ def similar_refresh(*, initiative: Initiative) -> list[SimilarInitiative]:
 
 
 def similar_refresh_later(*, initiative: Initiative) -> None:
-    """Ask a worker to refresh its similar initiatives once the caller's transaction has
-    committed (the background task `knowledge.tasks.refresh_similar`)."""
+    """Ask a worker to refresh the similar initiatives this change affects once the
+    caller's transaction has committed (the background task
+    `knowledge.tasks.refresh_similar`: everything due, so the tasks of an import's
+    thousand rows find the work done by the first). The housekeeping job catches what a
+    lost task missed."""
     from diplohub.knowledge.tasks import refresh_similar
 
     pk = initiative.pk

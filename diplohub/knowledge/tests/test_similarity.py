@@ -24,6 +24,8 @@ from diplohub.knowledge.models import (
     SimilarInitiative,
 )
 from diplohub.knowledge.services import (
+    initiative_publish,
+    initiative_unpublish,
     similar_recompute_all,
     similar_refresh,
     similar_refresh_due,
@@ -416,12 +418,34 @@ def test_the_task_and_refresh_later_refresh_after_the_commit(
     assert refresh_similar.call(a.pk)["refreshed"] >= 1
     assert listed(a) == [b.pk]
     SimilarInitiative.objects.all().delete()
+    Initiative.objects.filter(pk=b.pk).update(similar_computed_at=None)  # as an edit does
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         similar_refresh_later(initiative=b)
         assert listed(b) == []  # nothing before the commit
     assert len([c for c in callbacks if c is not pagecache.invalidate]) == 1  # the task
     assert listed(b) == [a.pk]  # the tests run tasks at once (ImmediateBackend)
     assert pagecache.invalidate in callbacks  # then the cached pages go stale
+    assert refresh_similar.call(b.pk)["refreshed"] == 0  # done: a second task finds nothing
+
+
+@pytest.mark.django_db
+def test_publishing_an_initiative_asks_for_its_similar_initiatives_after_the_commit(
+    vocab, django_capture_on_commit_callbacks
+):
+    a = make(vocab, *VACCINE_EN)
+    similarity.refresh([a.pk])
+    b = make(
+        vocab,
+        "Vaccine trial volunteers wanted in Barcelona",
+        "Hospitals in the city run clinical trials of new vaccines and look for volunteers.",
+        state=PublicationState.DRAFT,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        initiative_publish(initiative=b)
+    assert listed(b) == [a.pk] and listed(a) == [b.pk]  # both lists, from the task
+    with django_capture_on_commit_callbacks(execute=True):
+        initiative_unpublish(initiative=b)
+    assert listed(a) == [] and listed(b) == []
 
 
 @pytest.mark.django_db
