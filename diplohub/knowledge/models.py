@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -159,7 +159,7 @@ class Initiative(Publishable):
     )
     # [{"kind": "web" | "x" | "linkedin" | "mastodon" | "youtube" | "other", "url": "…"}]
     links = models.JSONField(_("web and social networks"), default=list, blank=True)
-    start_date = models.DateField(_("started"), null=True, blank=True)
+    start_date = models.DateField(pgettext_lazy("date it began", "started"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=InitiativeStatus.choices, blank=True
     )
@@ -305,7 +305,7 @@ class Development(Publishable):
     phase = models.CharField(
         _("phase or status"), max_length=120, blank=True, help_text=_("e.g. Phase II, recruiting")
     )
-    start_date = models.DateField(_("started"), null=True, blank=True)
+    start_date = models.DateField(pgettext_lazy("date it began", "started"), null=True, blank=True)
     links = models.JSONField(_("links"), default=list, blank=True)
     initiatives = models.ManyToManyField(
         Initiative, verbose_name=_("part of"), blank=True, related_name="developments"

@@ -54,7 +54,7 @@ import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -1046,6 +1046,15 @@ def peak_rss_mb() -> float:
 WRITE_BATCH = 500
 
 
+def _analyze(model: type[Model]) -> None:
+    """Fresh planner statistics on PostgreSQL: the command runs after large imports and
+    restores, before autovacuum has looked, and with stale ones each batch's lookups by
+    id turn into scans of the whole table (0.6 s a batch instead of 0.2 s at 100,000)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def recompute_all(*, progress: Progress | None = None) -> RecomputeReport:
     """Every published initiative's list, from a fresh index:
 
@@ -1061,6 +1070,7 @@ def recompute_all(*, progress: Progress | None = None) -> RecomputeReport:
     started = time.perf_counter()
     index = Index(database=f"{connection.vendor}:{connection.settings_dict.get('NAME')}")
     with index.lock:
+        _analyze(Initiative)
         index.watermark = _database_now()
         index.full_sync_at = time.monotonic()
         index.load(progress=progress)
@@ -1103,6 +1113,7 @@ def recompute_all(*, progress: Progress | None = None) -> RecomputeReport:
         Initiative.objects.exclude(state=PublicationState.PUBLISHED).filter(
             similar_computed_at__isnull=True
         ).update(similar_computed_at=_database_now())
+        _analyze(SimilarInitiative)
         report.seconds["write"] = time.perf_counter() - step
     _pages_changed(refresh_report)
     report.initiatives = len(refresh_report.refreshed)
