@@ -123,6 +123,7 @@ def build_demo_knowledge(*, stdout: Any = None, data_dir: Path = DATA_DIR) -> st
     builder.developments()
     builder.working_group()
     builder.press()
+    services.similar_recompute_all()  # the pages show them at once, with or without a worker
     return builder.summary()
 
 

@@ -18,6 +18,7 @@ from diplohub.knowledge.models import (
     PressItem,
     Publication,
     PublicationState,
+    SimilarInitiative,
     WorkingGroup,
 )
 
@@ -134,6 +135,21 @@ def test_the_people_are_fictitious_and_look_it():
     for person in people:
         assert person.family_name.startswith(markers), person.name
         assert person.email.endswith("@example.org") or person.email.endswith("@example.com")
+
+
+def test_every_initiative_shows_similar_ones_without_a_worker():
+    """The demo computes the lists itself (`make run` has no worker): 3 to 6 each,
+    fewer only where the catalogue has fewer on the subject (rather than unrelated
+    ones); the hub's own COVID-19 response finds initiatives of other cities."""
+    counts = [
+        SimilarInitiative.objects.filter(initiative=initiative).count()
+        for initiative in Initiative.objects.filter(state=PublicationState.PUBLISHED)
+    ]
+    assert all(1 <= count <= 6 for count in counts)
+    assert sum(count >= 3 for count in counts) >= 0.9 * len(counts)
+    hub = Initiative.objects.get(title_en=COVID["response"]["title"]["en"])
+    others = {s.similar.city for s in SimilarInitiative.objects.filter(initiative=hub)}
+    assert others - {"Barcelona"}
 
 
 def test_pages_of_the_demo_answer(client):
