@@ -1,8 +1,8 @@
 """Run every benchmark in bench/ and print their figures (`make bench`).
 
 The web and campaign benchmarks need PostgreSQL (DATABASE_URL, default the local
-server), the web ones wrk too; the import and search benchmarks run on SQLite, and on
-PostgreSQL too when DATABASE_URL is set.
+server), the web ones wrk too; the import, search and similarity benchmarks run on
+SQLite, and on PostgreSQL too when DATABASE_URL is set.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def main() -> None:
             "bench_campaign.py",
             "bench_signup.py",
             "bench_search.py",
+            "bench_similarity.py",
+            "bench_similarity_scale.py",
         )
         if run(script, env)
     ]
