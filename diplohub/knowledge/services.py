@@ -1030,6 +1030,26 @@ def similar_refresh_later(*, initiative: Initiative) -> None:
     transaction.on_commit(lambda: refresh_similar.enqueue(pk))
 
 
+def similar_refresh_after_change(*, initiative_id: int) -> dict[str, int]:
+    """Recompute the similar initiatives due since a change: this initiative's, those of
+    the initiatives that list it or should now, and any other change's not yet done.
+    Safe to run twice, or after another run did the work: each list is replaced whole,
+    and what is done is no longer due."""
+    from diplohub.knowledge import similarity
+
+    report = similarity.refresh_due()
+    still_due = Initiative.objects.filter(models.Q(similar_computed_at=None), pk=initiative_id)
+    if still_due.exists():  # beyond refresh_due's limit, or changed again meanwhile
+        more = similarity.refresh([initiative_id], related=True)
+        report.refreshed += more.refreshed
+        report.cleared += more.cleared
+    return {
+        "refreshed": len(report.refreshed),
+        "cleared": len(report.cleared),
+        "skipped": len(report.skipped),
+    }
+
+
 def similar_refresh_due(*, limit: int = 500) -> int:
     """Housekeeping: refresh the initiatives whose similar_computed_at was cleared, and
     those whose list names an initiative no longer published; returns how many."""
