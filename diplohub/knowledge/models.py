@@ -546,7 +546,11 @@ class SearchText(models.Model):
     (generated columns `tsv_en`, `tsv_es`, `tsv_ca` with GIN indexes, computed from the
     title and text columns, which therefore cannot change type without them); on SQLite
     the FTS5 table `knowledge_search_fts`, whose content is this table and whose rowid
-    is the document's id (migration 0002_search)."""
+    is the document's id (migration 0002_search).
+
+    It also holds a copy of the document's facets: PostgreSQL reads the matches and
+    what they are counted by from this one table (the join to the documents cost as
+    much as finding the matches)."""
 
     document = models.OneToOneField(
         SearchDocument, on_delete=models.CASCADE, primary_key=True, related_name="text"
@@ -561,6 +565,15 @@ class SearchText(models.Model):
     byline = models.CharField(max_length=300, blank=True)  # government, lead, authors, outlet
     digest = models.CharField(max_length=40)  # of everything indexed: unchanged items are skipped
     indexed_at = models.DateTimeField(auto_now=True)
+    # The document's facets, copied (see above).
+    kind = models.CharField(max_length=12, choices=SearchKind.choices)
+    initiative_type = models.CharField(max_length=50, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    date = models.DateField()
+    year = models.PositiveSmallIntegerField()
+    topics = models.CharField(max_length=1000, blank=True)
+    languages = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return str(self.document_id)

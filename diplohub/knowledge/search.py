@@ -99,12 +99,15 @@ _DOCUMENT_FIELDS = [
     "topics",
     "languages",
 ]
+# The document's facets, copied to its text (see SearchText).
+_COPIED = ["kind", *(name for name in _DOCUMENT_FIELDS if name != "language")]
 _TEXT_FIELDS = [
     *(f"{kind}_{code}" for code in LANGUAGES for kind in ("title", "text")),
     "urls",
     "byline",
     "digest",
     "indexed_at",
+    *_COPIED,
 ]
 
 
@@ -270,6 +273,7 @@ def _document_fields(item: Any, kind: str) -> tuple[dict[str, Any], dict[str, An
     fingerprint = json.dumps([document, text], sort_keys=True, default=str).encode()
     text["digest"] = hashlib.sha1(fingerprint, usedforsecurity=False).hexdigest()
     text["indexed_at"] = timezone.now()
+    text.update({name: document[name] for name in _COPIED if name != "kind"}, kind=kind)
     return document, text
 
 
@@ -311,7 +315,7 @@ def _write(kind: str, documents: Mapping[int, Fields]) -> None:
                         setattr(doc, name, value)
                     changed_docs.append(doc)
                     if text is None:
-                        text = SearchText(document=doc)
+                        text = SearchText(document=doc, **text_fields)
                         SearchText.objects.bulk_create([text])
                     else:
                         old.append(copy.copy(text))

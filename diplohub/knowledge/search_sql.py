@@ -226,7 +226,9 @@ class PostgresEngine(_Base):
     """tsvector columns per language (generated from the title, weight A, and the text,
     weight B, by the language's configuration: unaccent, then its Snowball stemmer),
     each with a GIN index. A query is parsed by every language's configuration and
-    matched against that language's column; ts_rank orders, ts_headline marks."""
+    matched against that language's column; ts_rank orders, ts_headline marks. The
+    matches and their facets come from the texts' table alone (it holds a copy of the
+    facets), aliased d as the documents' table is elsewhere."""
 
     vendor = "postgresql"
     _CONTAINS = "strpos"
@@ -263,14 +265,14 @@ class PostgresEngine(_Base):
             return None
         sql, params = [], []
         for language, (tsquery, more) in tsqueries.items():
-            sql.append(f"t.tsv_{language} @@ {tsquery}")
+            sql.append(f"d.tsv_{language} @@ {tsquery}")
             params.extend(more)
         match = "(" + " OR ".join(sql) + ")"
         excluded = self._tsqueries(query, excluded=True)
         if excluded:
             left_out = []
             for language, (tsquery, more) in excluded.items():
-                left_out.append(f"t.tsv_{language} @@ {tsquery}")
+                left_out.append(f"d.tsv_{language} @@ {tsquery}")
                 params.extend(more)
             match += " AND NOT (" + " OR ".join(left_out) + ")"
         return match, params
@@ -290,19 +292,20 @@ class PostgresEngine(_Base):
         if language in tsqueries:
             tsquery, more = tsqueries[language]
             first = (
-                f"d.id IN (SELECT v.document_id FROM {TEXTS} v WHERE v.tsv_{language} @@ {tsquery})"
+                f"d.document_id IN (SELECT v.document_id FROM {TEXTS} v "
+                f"WHERE v.tsv_{language} @@ {tsquery})"
             )
             params.extend(more)
         else:
             first = "false"
         ranks = []
         for code, (tsquery, more) in tsqueries.items():
-            ranks.append(f"ts_rank(t.tsv_title_{code}, {tsquery})")
+            ranks.append(f"ts_rank(d.tsv_title_{code}, {tsquery})")
             params.extend(more)
+        columns = self._COLUMNS.replace("d.id", "d.document_id AS id")
         sql = (
-            f"SELECT {self._COLUMNS}, d.date, {first} AS rank_a, "
-            f"GREATEST({', '.join(ranks)}) AS rank_b "
-            f"FROM {TEXTS} t JOIN {TABLE} d ON d.id = t.document_id WHERE {match[0]}"
+            f"SELECT {columns}, d.date, {first} AS rank_a, "
+            f"GREATEST({', '.join(ranks)}) AS rank_b FROM {TEXTS} d WHERE {match[0]}"
         )
         return sql, [*params, *match[1]]
 

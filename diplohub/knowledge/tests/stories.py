@@ -127,6 +127,8 @@ def build() -> Catalogue:
         initiative_type=platform,
     )
     services.initiative_save(initiative=draft)
+    # A list of our own (in a transactional test, publishing computed one already).
+    SimilarInitiative.objects.filter(initiative=main).delete()
     SimilarInitiative.objects.create(initiative=main, similar=lisbon, rank=1, score=0.8)
     SimilarInitiative.objects.create(initiative=main, similar=draft, rank=2, score=0.7)
 
