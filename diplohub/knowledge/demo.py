@@ -305,7 +305,7 @@ class _Builder:
                 kind=row["kind"],
                 lead_organization=self.org(row["lead"], where) if row["lead"] else None,
                 funding_programme=row["funding"],
-                phase=row["phase"]["en"],
+                **_translated("phase", row["phase"]),
                 start_date=_date(row["start_date"]),
                 published_at=published + datetime.timedelta(days=n),
                 **_translated("title", row["title"]),

@@ -12,9 +12,14 @@ from diplohub.knowledge.models import (
 )
 
 
-@register([Initiative, Development, WorkingGroup, Publication])
+@register([Initiative, WorkingGroup, Publication])
 class ItemTranslation(TranslationOptions):
     fields = ("title", "summary", "body")
+
+
+@register(Development)
+class DevelopmentTranslation(TranslationOptions):
+    fields = ("title", "summary", "body", "phase")  # "Phase III, completed" is prose
 
 
 @register(PressItem)

@@ -89,6 +89,13 @@ def test_every_item_has_texts_and_slugs_in_all_three_languages():
         assert all(getattr(item, f"summary_{code}") for code in ("en", "es", "ca"))
 
 
+def test_the_phases_of_the_developments_are_translated():
+    for development in Development.objects.all():
+        assert development.phase_en and development.phase_es and development.phase_ca
+    trial = Development.objects.get(phase_en="Phase III, completed")
+    assert trial.phase_ca == "Fase III, finalitzat"
+
+
 def test_the_hub_response_and_its_references():
     response = Initiative.objects.get(city="Barcelona")
     assert response.developments.count() == 8
