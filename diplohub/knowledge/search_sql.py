@@ -141,22 +141,33 @@ class _Base:
         self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
     ) -> tuple[Counts, list[int]]:
         """The counts and a page of document ids, best first, in one statement that
-        reads the matches once (without words: the table itself, through its indexes,
-        and the page from the newest). A facet with a filter of its own is counted with
+        reads the matches once (without words: the rows that meet all the filters but
+        one at most, or with none the table itself, through its indexes; the page from
+        the newest). A facet with a filter of its own is counted with
         the other facets' filters; the others together, several to a GROUP BY where
         their combinations stay few (kind, type and year; country and city), rolled up
         here. A list facet is grouped by its whole value ("|health|climate|"), split here."""
         empty = Counts(total=0, values={facet: {} for facet in FACETS})
         params: list[Any] = []
-        if query is None:
+        active = [facet for facet in FACETS if filters.get(facet)]
+        if query is None and not active:
             source, prefix = f"{TABLE} d", ""
+        elif query is None:  # the rows some pass counts: all the filters but one at most
+            conditions = [self._condition(facet, filters[facet]) for facet in active]
+            if len(conditions) == 1:
+                kept = conditions[0][0]
+            else:
+                kept = " + ".join(f"CASE WHEN {sql} THEN 1 ELSE 0 END" for sql, _ in conditions)
+                kept = f"({kept}) >= {len(conditions) - 1}"
+            source = "m d"
+            prefix = f"WITH m AS MATERIALIZED (SELECT {self._COLUMNS} FROM {TABLE} d WHERE {kept}) "
+            params.extend(value for _sql, more in conditions for value in more)
         else:
             matched = self._ranked_matches(query, language)
             if matched is None:
                 return empty, []
             source, prefix = "m d", f"WITH m AS MATERIALIZED ({matched[0]}) "
             params.extend(matched[1])
-        active = [facet for facet in FACETS if filters.get(facet)]
         passes: list[tuple[tuple[str, ...], str]] = [((facet,), facet) for facet in active]
         for group in GROUPS:
             together = tuple(facet for facet in group if facet not in active)
@@ -169,6 +180,8 @@ class _Base:
         for number, (facets, leave_out) in enumerate(passes):
             where, more = self._where(filters, leave_out=leave_out)
             params.extend(more)
+            # Without words or filters, a pass reads the table (through its indexes).
+            read = f"{TABLE} d" if query is None and not more and where == "1 = 1" else source
             columns = [
                 ("CAST(d.year AS TEXT)" if facet == "year" else f"d.{column}")
                 if facet in facets
@@ -177,7 +190,7 @@ class _Base:
             ]
             grouped = ", ".join(f"d.{FACETS[facet]}" for facet in facets)
             parts.append(
-                f"SELECT {number}, COUNT(*), {', '.join(columns)} FROM {source} "
+                f"SELECT {number}, COUNT(*), {', '.join(columns)} FROM {read} "
                 f"WHERE {where} GROUP BY {grouped}"
             )
         if query is not None:  # the page, numbered in order

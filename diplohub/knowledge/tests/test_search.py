@@ -560,3 +560,75 @@ def test_the_reindex_command(catalogue, capsys):
     assert "6 items in the search index." in capsys.readouterr().out
     call_command("search_reindex", "--if-empty")  # already full: nothing to do
     assert capsys.readouterr().out == ""
+
+
+def _brute_force(filters: dict[str, list[str]]) -> tuple[int, dict[str, dict[str, int]]]:
+    """What find() must say without words, counted row by row in Python."""
+    from diplohub.knowledge.search_sql import FACETS, LIST_FACETS
+
+    def values(doc: SearchDocument, facet: str) -> list[str]:
+        raw = str(getattr(doc, FACETS[facet]))
+        return [v for v in raw.strip("|").split("|") if v] if facet in LIST_FACETS else [raw]
+
+    def passes(doc: SearchDocument, leave_out: str = "") -> bool:
+        return all(
+            set(values(doc, facet)) & set(wanted)
+            for facet, wanted in filters.items()
+            if wanted and facet != leave_out
+        )
+
+    documents = list(SearchDocument.objects.all())
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    for facet in FACETS:
+        for doc in documents:
+            if passes(doc, leave_out=facet):
+                for value in values(doc, facet):
+                    if value:
+                        counts[facet][value] = counts[facet].get(value, 0) + 1
+    return sum(passes(doc) for doc in documents), counts
+
+
+FILTER_VALUES = {
+    "kind": ["initiative", "development", "publication", "press"],
+    "type": ["platform", "programme"],
+    "topic": ["health", "mobility"],
+    "country": ["ES", "PT"],
+    "city": ["Barcelona", "Lisbon", "Madrid"],
+    "language": ["ca", "en", "es"],
+    "year": ["2020", "2021", "2022"],
+}
+
+
+@pytest.mark.django_db
+def test_counts_without_words_agree_with_counting_by_hand():
+    """Every combination of filters of up to three facets, with one or two values each:
+    the total and each facet's counts (with the other facets' filters) as counted row
+    by row. The statement reads the rows that meet all the filters but one at most."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from diplohub.knowledge.search_sql import engine
+
+    build_catalogue()
+    choices = st.dictionaries(
+        st.sampled_from(sorted(FILTER_VALUES)), st.just(None), max_size=3
+    ).flatmap(
+        lambda chosen: st.fixed_dictionaries(
+            {
+                facet: st.lists(st.sampled_from(FILTER_VALUES[facet]), min_size=1, max_size=2)
+                for facet in chosen
+            }
+        )
+    )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(choices)
+    def check(filters: dict[str, list[str]]) -> None:
+        counts, _ids = engine().find(query=None, language="en", filters=filters, offset=0, limit=20)
+        total, expected = _brute_force(filters)
+        assert counts.total == total
+        assert {f: v for f, v in counts.values.items() if v} == {
+            f: v for f, v in expected.items() if v
+        }
+
+    check()
