@@ -72,6 +72,16 @@ class Engine(Protocol):
     def ranked(
         self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
     ) -> list[int]: ...
+    def _all_but_one(self, filters: Filters, active: list[str]) -> tuple[str, list[Any]]:
+        """The condition of the rows some count needs: all the filters, or all but one
+        (a facet's own counts leave its filter out)."""
+        conditions = [self._condition(facet, filters[facet]) for facet in active]
+        params = [value for _sql, more in conditions for value in more]
+        if len(conditions) == 1:
+            return conditions[0][0], params
+        each = " + ".join(f"CASE WHEN {sql} THEN 1 ELSE 0 END" for sql, _more in conditions)
+        return f"({each}) >= {len(conditions) - 1}", params
+
     def find(
         self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
     ) -> tuple[Counts, list[int]]: ...
@@ -141,6 +151,16 @@ class _Base:
         `rank_b` for _PAGE_ORDER; aliased d. None: nothing can match."""
         raise NotImplementedError
 
+    def _all_but_one(self, filters: Filters, active: list[str]) -> tuple[str, list[Any]]:
+        """The condition of the rows some count needs: all the filters, or all but one
+        (a facet's own counts leave its filter out)."""
+        conditions = [self._condition(facet, filters[facet]) for facet in active]
+        params = [value for _sql, more in conditions for value in more]
+        if len(conditions) == 1:
+            return conditions[0][0], params
+        each = " + ".join(f"CASE WHEN {sql} THEN 1 ELSE 0 END" for sql, _more in conditions)
+        return f"({each}) >= {len(conditions) - 1}", params
+
     def find(
         self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
     ) -> tuple[Counts, list[int]]:
@@ -157,21 +177,20 @@ class _Base:
         if query is None and not (active and self._MATERIALIZE_BROWSING):
             source, prefix = f"{TABLE} d", ""
         elif query is None:  # the rows some pass counts: all the filters but one at most
-            conditions = [self._condition(facet, filters[facet]) for facet in active]
-            if len(conditions) == 1:
-                kept = conditions[0][0]
-            else:
-                kept = " + ".join(f"CASE WHEN {sql} THEN 1 ELSE 0 END" for sql, _ in conditions)
-                kept = f"({kept}) >= {len(conditions) - 1}"
+            kept, more = self._all_but_one(filters, active)
             source = "m d"
             prefix = f"WITH m AS MATERIALIZED (SELECT {self._COLUMNS} FROM {TABLE} d WHERE {kept}) "
-            params.extend(value for _sql, more in conditions for value in more)
+            params.extend(more)
         else:
             matched = self._ranked_matches(query, language)
             if matched is None:
                 return empty, []
-            source, prefix = "m d", f"WITH m AS MATERIALIZED ({matched[0]}) "
-            params.extend(matched[1])
+            sql, more = matched
+            if len(active) > 1:  # fewer rows ranked and counted; with one, every match counts
+                kept, kept_params = self._all_but_one(filters, active)
+                sql, more = f"SELECT * FROM ({sql}) d WHERE {kept}", [*more, *kept_params]
+            source, prefix = "m d", f"WITH m AS MATERIALIZED ({sql}) "
+            params.extend(more)
         passes: list[tuple[tuple[str, ...], str]] = [((facet,), facet) for facet in active]
         for group in GROUPS:
             together = tuple(facet for facet in group if facet not in active)

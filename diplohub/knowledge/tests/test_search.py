@@ -562,8 +562,11 @@ def test_the_reindex_command(catalogue, capsys):
     assert capsys.readouterr().out == ""
 
 
-def _brute_force(filters: dict[str, list[str]]) -> tuple[int, dict[str, dict[str, int]]]:
-    """What find() must say without words, counted row by row in Python."""
+def _brute_force(
+    filters: dict[str, list[str]], among: set[int] | None = None
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """What find() must say, counted row by row in Python (`among`: the documents the
+    words match; None: without words, all)."""
     from diplohub.knowledge.search_sql import FACETS, LIST_FACETS
 
     def values(doc: SearchDocument, facet: str) -> list[str]:
@@ -577,7 +580,7 @@ def _brute_force(filters: dict[str, list[str]]) -> tuple[int, dict[str, dict[str
             if wanted and facet != leave_out
         )
 
-    documents = list(SearchDocument.objects.all())
+    documents = [d for d in SearchDocument.objects.all() if among is None or d.pk in among]
     counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
     for facet in FACETS:
         for doc in documents:
@@ -600,16 +603,23 @@ FILTER_VALUES = {
 
 
 @pytest.mark.django_db
-def test_counts_without_words_agree_with_counting_by_hand():
-    """Every combination of filters of up to three facets, with one or two values each:
-    the total and each facet's counts (with the other facets' filters) as counted row
-    by row. The statement reads the rows that meet all the filters but one at most."""
+def test_counts_agree_with_counting_by_hand():
+    """Combinations of filters of up to three facets, with one or two values each,
+    without words or with a word: the total and each facet's counts (with the other
+    facets' filters) as counted row by row among what the words match. The statements
+    keep only the rows that meet all the filters but one at most."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
     from diplohub.knowledge.search_sql import engine
 
     build_catalogue()
+    matched = {}
+    for word in ("vaccine", "science", "city"):
+        query = search.parse_query(word)
+        _counts, ids = engine().find(query=query, language="en", filters={}, offset=0, limit=100)
+        matched[word] = (query, set(ids))
+    assert all(ids for _query, ids in matched.values())  # each word finds something
     choices = st.dictionaries(
         st.sampled_from(sorted(FILTER_VALUES)), st.just(None), max_size=3
     ).flatmap(
@@ -621,11 +631,14 @@ def test_counts_without_words_agree_with_counting_by_hand():
         )
     )
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(choices)
-    def check(filters: dict[str, list[str]]) -> None:
-        counts, _ids = engine().find(query=None, language="en", filters=filters, offset=0, limit=20)
-        total, expected = _brute_force(filters)
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(choices, st.sampled_from([None, *matched]))
+    def check(filters: dict[str, list[str]], word: str | None) -> None:
+        query, among = matched[word] if word else (None, None)
+        counts, _ids = engine().find(
+            query=query, language="en", filters=filters, offset=0, limit=20
+        )
+        total, expected = _brute_force(filters, among)
         assert counts.total == total
         assert {f: v for f, v in counts.values.items() if v} == {
             f: v for f, v in expected.items() if v
