@@ -151,16 +151,6 @@ class _Base:
         each = " + ".join(f"CASE WHEN {sql} THEN 1 ELSE 0 END" for sql, _more in conditions)
         return f"({each}) >= {len(conditions) - 1}", params
 
-    def _all_but_one(self, filters: Filters, active: list[str]) -> tuple[str, list[Any]]:
-        """The condition of the rows some count needs: all the filters, or all but one
-        (a facet's own counts leave its filter out)."""
-        conditions = [self._condition(facet, filters[facet]) for facet in active]
-        params = [value for _sql, more in conditions for value in more]
-        if len(conditions) == 1:
-            return conditions[0][0], params
-        each = " + ".join(f"CASE WHEN {sql} THEN 1 ELSE 0 END" for sql, _more in conditions)
-        return f"({each}) >= {len(conditions) - 1}", params
-
     def find(
         self, *, query: Query | None, language: str, filters: Filters, offset: int, limit: int
     ) -> tuple[Counts, list[int]]:
