@@ -194,7 +194,7 @@ class _Base:
             where, more = self._where(filters, leave_out=leave_out)
             params.extend(more)
             # Without words or filters, a pass reads the table (through its indexes).
-            read = f"{TABLE} d" if query is None and not more and where == "1 = 1" else source
+            read = f"{TABLE} d" if query is None and where == "1 = 1" else source
             columns = [
                 ("CAST(d.year AS TEXT)" if facet == "year" else f"d.{column}")
                 if facet in facets

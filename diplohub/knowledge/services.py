@@ -49,6 +49,7 @@ from diplohub.knowledge.models import (
     PressItem,
     Publication,
     PublicationState,
+    Publishable,
     Reference,
     ResponseType,
     SimilarInitiative,
@@ -56,7 +57,7 @@ from diplohub.knowledge.models import (
     WorkingGroupMember,
 )
 
-Item = TypeVar("Item", bound=models.Model)
+Item = TypeVar("Item", bound=Publishable)
 TEXT_FIELDS = ("title", "summary", "body")
 
 
@@ -158,10 +159,24 @@ def _raise(errors: dict[str, list[str]]) -> None:
         raise ValidationError(errors)
 
 
-def _mark_published(item: Any) -> None:
+def _publish(item: Item, errors: dict[str, list[str]]) -> Item:
+    """Publish a checked item (`errors`: what its checks found): stamped the first
+    time, saved, its addresses and search document brought up to date."""
+    _raise(errors)
     item.state = PublicationState.PUBLISHED
     if item.published_at is None:
         item.published_at = timezone.now()
+    item.save()
+    _after_save(item)
+    return item
+
+
+def _unpublish(item: Item) -> Item:
+    """Back to draft: gone from the pages and the search index."""
+    item.state = PublicationState.DRAFT
+    item.save(update_fields=["state", "updated_at"])
+    _after_save(item)
+    return item
 
 
 def _after_save(item: models.Model) -> None:
@@ -344,11 +359,8 @@ def initiative_touched(*, initiative: Initiative, before: str | None = None) -> 
 
 @transaction.atomic
 def initiative_publish(*, initiative: Initiative) -> Initiative:
-    _raise(_initiative_errors(initiative, None))
-    _mark_published(initiative)
     initiative.similar_computed_at = None  # it joins the candidates: compute its neighbours
-    initiative.save()
-    _after_save(initiative)
+    _publish(initiative, _initiative_errors(initiative, None))
     similar_refresh_later(initiative=initiative)
     return initiative
 
@@ -357,10 +369,8 @@ def initiative_publish(*, initiative: Initiative) -> Initiative:
 def initiative_unpublish(*, initiative: Initiative) -> Initiative:
     """Back to draft: gone from the pages and the index; the initiatives that listed it
     as similar get theirs recomputed."""
-    initiative.state = PublicationState.DRAFT
-    initiative.save(update_fields=["state", "updated_at"])
+    _unpublish(initiative)
     _forget_as_neighbour(initiative)
-    _after_save(initiative)
     similar_refresh_later(initiative=initiative)
     return initiative
 
@@ -578,19 +588,12 @@ def development_save(
 
 @transaction.atomic
 def development_publish(*, development: Development) -> Development:
-    _raise(_development_errors(development))
-    _mark_published(development)
-    development.save()
-    _after_save(development)
-    return development
+    return _publish(development, _development_errors(development))
 
 
 @transaction.atomic
 def development_unpublish(*, development: Development) -> Development:
-    development.state = PublicationState.DRAFT
-    development.save(update_fields=["state", "updated_at"])
-    _after_save(development)
-    return development
+    return _unpublish(development)
 
 
 @transaction.atomic
@@ -652,19 +655,12 @@ def working_group_save(
 
 @transaction.atomic
 def working_group_publish(*, working_group: WorkingGroup) -> WorkingGroup:
-    _raise(_working_group_errors(working_group))
-    _mark_published(working_group)
-    working_group.save()
-    _after_save(working_group)
-    return working_group
+    return _publish(working_group, _working_group_errors(working_group))
 
 
 @transaction.atomic
 def working_group_unpublish(*, working_group: WorkingGroup) -> WorkingGroup:
-    working_group.state = PublicationState.DRAFT
-    working_group.save(update_fields=["state", "updated_at"])
-    _after_save(working_group)
-    return working_group
+    return _unpublish(working_group)
 
 
 @transaction.atomic
@@ -716,19 +712,12 @@ def publication_save(
 
 @transaction.atomic
 def publication_publish(*, publication: Publication) -> Publication:
-    _raise(_publication_errors(publication))
-    _mark_published(publication)
-    publication.save()
-    _after_save(publication)
-    return publication
+    return _publish(publication, _publication_errors(publication))
 
 
 @transaction.atomic
 def publication_unpublish(*, publication: Publication) -> Publication:
-    publication.state = PublicationState.DRAFT
-    publication.save(update_fields=["state", "updated_at"])
-    _after_save(publication)
-    return publication
+    return _unpublish(publication)
 
 
 @transaction.atomic
@@ -779,19 +768,12 @@ def press_item_save(
 
 @transaction.atomic
 def press_item_publish(*, press_item: PressItem) -> PressItem:
-    _raise(_press_item_errors(press_item))
-    _mark_published(press_item)
-    press_item.save()
-    _after_save(press_item)
-    return press_item
+    return _publish(press_item, _press_item_errors(press_item))
 
 
 @transaction.atomic
 def press_item_unpublish(*, press_item: PressItem) -> PressItem:
-    press_item.state = PublicationState.DRAFT
-    press_item.save(update_fields=["state", "updated_at"])
-    _after_save(press_item)
-    return press_item
+    return _unpublish(press_item)
 
 
 @transaction.atomic
